@@ -1,0 +1,154 @@
+// Thin extern "C" shell over the core: exceptions stop here and become codes + messages.
+#include "neuralsynth_bridge.h"
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../plugin_src/core/neuralsynth_core.h"
+
+struct ns_model {
+    std::unique_ptr<nscore::Model> model;
+};
+
+namespace {
+
+int setError(char* err, size_t len, int code, const std::string& msg) {
+    if (err && len > 0) {
+        const size_t n = std::min(len - 1, msg.size());
+        std::memcpy(err, msg.data(), n);
+        err[n] = '\0';
+    }
+    return code;
+}
+
+template <typename F>
+int guarded(char* err, size_t len, F&& f) {
+    try {
+        return f();
+    } catch (const nscore::ModelError& e) {
+        return setError(err, len, (int)e.code, e.what());
+    } catch (const std::bad_alloc&) {
+        return setError(err, len, NS_ERR_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return setError(err, len, NS_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return setError(err, len, NS_ERR_INTERNAL, "internal error");
+    }
+}
+
+void copyStr(char* dst, size_t n, const std::string& s) {
+    std::strncpy(dst, s.c_str(), n - 1);
+    dst[n - 1] = '\0';
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* ns_version(void) { return NEURALSYNTH_VERSION; }
+
+const char* ns_build_flags(void) { return NEURALSYNTH_BUILD_FLAGS; }
+
+int ns_model_load_text(const char* text, size_t len, const char* name, double sr, int maxBlock, ns_model** out,
+                       char* err, size_t errLen) {
+    if (out) *out = nullptr;
+    if (!text || !out) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_model_load_text: null argument");
+    return guarded(err, errLen, [&] {
+        auto h = std::make_unique<ns_model>();
+        h->model = nscore::loadModelFromText(std::string(text, len), name ? name : "<text>");
+        h->model->prepare(sr, maxBlock);
+        *out = h.release();
+        return (int)NS_OK;
+    });
+}
+
+int ns_model_load_file(const char* path, double sr, int maxBlock, ns_model** out, char* err, size_t errLen) {
+    if (out) *out = nullptr;
+    if (!path || !out) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_model_load_file: null argument");
+    return guarded(err, errLen, [&] {
+        auto h = std::make_unique<ns_model>();
+        h->model = nscore::loadModelFile(path);
+        h->model->prepare(sr, maxBlock);
+        *out = h.release();
+        return (int)NS_OK;
+    });
+}
+
+void ns_model_free(ns_model* m) { delete m; }
+
+int ns_model_prepare(ns_model* m, double sr, int maxBlock, char* err, size_t errLen) {
+    if (!m) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_model_prepare: null model");
+    return guarded(err, errLen, [&] {
+        m->model->prepare(sr, maxBlock);
+        return (int)NS_OK;
+    });
+}
+
+int ns_model_info_get(const ns_model* m, ns_model_info* info) {
+    if (!m || !info) return NS_ERR_ARGUMENT;
+    const auto& i = m->model->info();
+    std::memset(info, 0, sizeof(*info));
+    copyStr(info->architecture, sizeof(info->architecture), i.architecture);
+    copyStr(info->format, sizeof(info->format), i.format);
+    copyStr(info->version, sizeof(info->version), i.version);
+    info->sample_rate = i.sampleRate;
+    info->sample_rate_known = i.sampleRateKnown ? 1 : 0;
+    info->num_inputs = i.numInputs;
+    info->num_outputs = i.numOutputs;
+    info->num_weights = i.numWeights;
+    info->macs_per_sample = i.macsPerSample;
+    info->receptive_field = i.receptiveField;
+    info->latency = i.latency;
+    info->max_block_size = m->model->maxBlockSize();
+    info->state_bytes = (long long)(m->model->stateFloats() * sizeof(float));
+    return NS_OK;
+}
+
+int ns_model_process(ns_model* m, const float* const* inputs, float* const* outputs, int n) {
+    if (!m || !inputs || !outputs || n < 0) return NS_ERR_ARGUMENT;
+    m->model->process(inputs, outputs, n);
+    return NS_OK;
+}
+
+int ns_model_reset(ns_model* m) {
+    if (!m) return NS_ERR_ARGUMENT;
+    m->model->reset();
+    return NS_OK;
+}
+
+int ns_model_bench(ns_model* m, int block, long long numSamples, double* nsPerSample, char* err, size_t errLen) {
+    if (!m || !nsPerSample || block < 1 || numSamples < 1)
+        return setError(err, errLen, NS_ERR_ARGUMENT, "ns_model_bench: bad argument");
+    return guarded(err, errLen, [&] {
+        auto& model = *m->model;
+        const int ni = model.numInputs(), no = model.numOutputs();
+        std::vector<std::vector<float>> in(ni, std::vector<float>(block)), out(no, std::vector<float>(block));
+        std::mt19937 rng(1234);
+        std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+        for (auto& ch : in)
+            for (auto& v : ch) v = u(rng);
+        std::vector<const float*> ip(ni);
+        std::vector<float*> op(no);
+        for (int i = 0; i < ni; ++i) ip[i] = in[i].data();
+        for (int o = 0; o < no; ++o) op[o] = out[o].data();
+        const long long warm = std::min<long long>(numSamples / 10 + block, 48000);
+        for (long long s = 0; s < warm; s += block) model.process(ip.data(), op.data(), block);
+        const auto t0 = std::chrono::steady_clock::now();
+        long long done = 0;
+        while (done < numSamples) {
+            model.process(ip.data(), op.data(), block);
+            done += block;
+        }
+        const auto t1 = std::chrono::steady_clock::now();
+        *nsPerSample = std::chrono::duration<double, std::nano>(t1 - t0).count() / (double)done;
+        model.reset();
+        return (int)NS_OK;
+    });
+}
+
+}  // extern "C"

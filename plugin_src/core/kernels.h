@@ -1,0 +1,204 @@
+// Block matrix kernels used by every layer.
+//
+// All activations are stored column-major: a block of N time steps of a
+// C-channel signal is a C x N matrix whose column t is contiguous (stride ld).
+//
+// The one primitive is a tapped block product:
+//   Y(:, t) = init(:, t) + sum_tap W_tap * X(:, t + xoff[tap])      t = 0..N-1
+// where each W_tap is an M x K column-major matrix. Dense layers are 1 tap,
+// dilated convolutions are K taps with negative column offsets into a history
+// buffer. Rows are processed in chunks of at most 16 whose size is a
+// compile-time constant, and time steps in register blocks, so the compiler
+// keeps the accumulators in vector registers and vectorises over rows.
+// Requires GCC or Clang (vector extensions).
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+namespace nscore {
+namespace kern {
+
+struct TapProduct {
+    const float* W = nullptr;  // tap 0, row 0
+    int ldw = 0;               // leading dimension of W (total rows M)
+    int tapStride = 0;         // floats between consecutive taps' matrices
+    int K = 0;                 // inner dimension
+    int taps = 1;
+    const int* xoff = nullptr;  // column offset of each tap (nullptr = all 0)
+    const float* X = nullptr;
+    int ldx = 0;
+    // Optional second source added in the same pass (no taps): W2 (M x K2, ld ldw2) * X2.
+    const float* W2 = nullptr;
+    int ldw2 = 0;
+    int K2 = 0;
+    const float* X2 = nullptr;
+    int ldx2 = 0;
+};
+
+#if defined(__GNUC__)
+#define NS_INLINE inline __attribute__((always_inline))
+#define NS_RESTRICT __restrict__
+#else
+#define NS_INLINE inline
+#define NS_RESTRICT
+#endif
+
+// Portable SIMD through the GCC/Clang vector extension: a vector of VW floats
+// compiles to one register where the target has that width (AVX-512, AVX, SSE,
+// NEON) and to several where it does not. Loads and stores are unaligned.
+template <int VW>
+struct Vec {
+    typedef float type __attribute__((vector_size(VW * 4)));
+    typedef float utype __attribute__((vector_size(VW * 4), aligned(4)));
+    static NS_INLINE type load(const float* p) { return *reinterpret_cast<const utype*>(p); }
+    static NS_INLINE void store(float* p, type v) { *reinterpret_cast<utype*>(p) = v; }
+    static NS_INLINE type splat(float x) { return type{} + x; }
+};
+
+// Rows [rowOffset, rowOffset + VW * NV) of Y = init + sum_tap W_tap X_tap, with
+// T time steps per register block. init: bias (per row, may be null) plus R
+// (same shape as Y, may be null); if accumulate is set, Y's contents are added.
+template <int VW, int NV>
+void rowsKernel(const TapProduct& p, int rowOffset, int N, const float* bias, const float* R, int ldr, float* Y,
+                int ldy, bool accumulate) {
+    using V = Vec<VW>;
+    using v = typename V::type;
+    constexpr int MR = VW * NV;
+    constexpr int T = NV == 1 ? 8 : (NV == 2 ? 6 : 4);
+    v b[NV];
+    for (int q = 0; q < NV; ++q) b[q] = bias ? V::load(bias + rowOffset + q * VW) : V::splat(0.0f);
+    auto block = [&](int t, auto tcount) {
+        constexpr int TT = decltype(tcount)::value;
+        v acc[TT][NV];
+#pragma GCC unroll 8
+        for (int j = 0; j < TT; ++j) {
+#pragma GCC unroll 4
+            for (int q = 0; q < NV; ++q) {
+                v a = b[q];
+                if (R) a += V::load(R + (ptrdiff_t)(t + j) * ldr + rowOffset + q * VW);
+                if (accumulate) a += V::load(Y + (ptrdiff_t)(t + j) * ldy + rowOffset + q * VW);
+                acc[j][q] = a;
+            }
+        }
+        for (int tap = 0; tap < p.taps; ++tap) {
+            const float* NS_RESTRICT w = p.W + (size_t)tap * p.tapStride + rowOffset;
+            const float* NS_RESTRICT x = p.X + (ptrdiff_t)(t + (p.xoff ? p.xoff[tap] : 0)) * p.ldx;
+            for (int k = 0; k < p.K; ++k) {
+                v wv[NV];
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; ++q) wv[q] = V::load(w + (size_t)k * p.ldw + q * VW);
+#pragma GCC unroll 8
+                for (int j = 0; j < TT; ++j) {
+                    const float xs = x[(ptrdiff_t)j * p.ldx + k];
+#pragma GCC unroll 4
+                    for (int q = 0; q < NV; ++q) acc[j][q] += wv[q] * xs;
+                }
+            }
+        }
+        if (p.W2) {
+            const float* NS_RESTRICT w = p.W2 + rowOffset;
+            const float* NS_RESTRICT x = p.X2 + (ptrdiff_t)t * p.ldx2;
+            for (int k = 0; k < p.K2; ++k) {
+                v wv[NV];
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; ++q) wv[q] = V::load(w + (size_t)k * p.ldw2 + q * VW);
+#pragma GCC unroll 8
+                for (int j = 0; j < TT; ++j) {
+                    const float xs = x[(ptrdiff_t)j * p.ldx2 + k];
+#pragma GCC unroll 4
+                    for (int q = 0; q < NV; ++q) acc[j][q] += wv[q] * xs;
+                }
+            }
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < TT; ++j)
+#pragma GCC unroll 4
+            for (int q = 0; q < NV; ++q) V::store(Y + (ptrdiff_t)(t + j) * ldy + rowOffset + q * VW, acc[j][q]);
+    };
+    (void)MR;
+    int t = 0;
+    for (; t + T <= N; t += T) block(t, std::integral_constant<int, T>{});
+    for (; t < N; ++t) block(t, std::integral_constant<int, 1>{});
+}
+
+// Single output row: a dot product per column, with split accumulators so the
+// reduction vectorises without reassociating the caller's math unpredictably.
+inline void rowKernel1(const TapProduct& p, int rowOffset, int N, const float* bias, const float* R, int ldr,
+                       float* Y, int ldy, bool accumulate) {
+    for (int t = 0; t < N; ++t) {
+        float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        float tail = 0.0f;
+        for (int tap = 0; tap < p.taps; ++tap) {
+            const float* w = p.W + (size_t)tap * p.tapStride + rowOffset;
+            const float* x = p.X + (ptrdiff_t)(t + (p.xoff ? p.xoff[tap] : 0)) * p.ldx;
+            int k = 0;
+            if (p.ldw == 1) {
+                for (; k + 8 <= p.K; k += 8)
+                    for (int i = 0; i < 8; ++i) part[i] += w[k + i] * x[k + i];
+            }
+            for (; k < p.K; ++k) tail += w[(size_t)k * p.ldw] * x[k];
+        }
+        if (p.W2) {
+            const float* x = p.X2 + (ptrdiff_t)t * p.ldx2;
+            for (int k = 0; k < p.K2; ++k) tail += p.W2[(size_t)k * p.ldw2 + rowOffset] * x[k];
+        }
+        float s = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7])) + tail;
+        if (bias) s += bias[rowOffset];
+        if (R) s += R[(ptrdiff_t)t * ldr + rowOffset];
+        float* y = Y + (ptrdiff_t)t * ldy + rowOffset;
+        *y = accumulate ? *y + s : s;
+    }
+}
+
+using RowsFn = void (*)(const TapProduct&, int, int, const float*, const float*, int, float*, int, bool);
+
+// Row chunks are 16, 8, 4, 2 or 1 rows, each with its own vector kernel.
+inline RowsFn rowsFn(int mr) {
+    switch (mr) {
+        case 16: return &rowsKernel<16, 1>;
+        case 8: return &rowsKernel<8, 1>;
+        case 4: return &rowsKernel<4, 1>;
+        case 2: return &rowsKernel<2, 1>;
+        default: return &rowKernel1;
+    }
+}
+inline int chunkRows(int remaining) {
+    for (int c : {16, 8, 4, 2})
+        if (remaining >= c) return c;
+    return 1;
+}
+
+// A planned product: the row chunking is decided once (at prepare time), so the
+// audio thread only walks a short list of function pointers.
+class Product {
+public:
+    void plan(int M) {
+        M_ = M;
+        chunks_.clear();
+        for (int r = 0; r < M;) {
+            const int c = chunkRows(M - r);
+            chunks_.push_back(Chunk{r, rowsFn(c)});
+            r += c;
+        }
+    }
+    int rows() const { return M_; }
+
+    void run(const TapProduct& p, int N, const float* bias, const float* R, int ldr, float* Y, int ldy,
+             bool accumulate = false) const {
+        for (const Chunk& c : chunks_) c.fn(p, c.row, N, bias, R, ldr, Y, ldy, accumulate);
+    }
+
+private:
+    struct Chunk {
+        int row;
+        RowsFn fn;
+    };
+    int M_ = 0;
+    std::vector<Chunk> chunks_;
+};
+
+}  // namespace kern
+}  // namespace nscore

@@ -1,0 +1,134 @@
+// Proves the real-time contract: after prepare(), process() and reset() perform
+// no heap allocation. Global operator new and malloc/calloc/realloc are
+// replaced by counting versions; counting is switched on only around the
+// real-time calls. Usage: alloc_test MODEL... ; prints one line per model and
+// exits 1 if any allocation (or free) happened on the "audio thread".
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "neuralsynth_core.h"
+
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void __libc_free(void*);
+}
+
+static std::atomic<bool> g_counting{false};
+static std::atomic<long> g_allocs{0};
+static std::atomic<long> g_frees{0};
+
+static inline void noteAlloc() {
+    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+}
+static inline void noteFree(void* p) {
+    if (p && g_counting.load(std::memory_order_relaxed)) g_frees.fetch_add(1, std::memory_order_relaxed);
+}
+
+extern "C" {
+void* malloc(size_t n) {
+    noteAlloc();
+    return __libc_malloc(n);
+}
+void* calloc(size_t a, size_t b) {
+    noteAlloc();
+    return __libc_calloc(a, b);
+}
+void* realloc(void* p, size_t n) {
+    noteAlloc();
+    return __libc_realloc(p, n);
+}
+void free(void* p) {
+    noteFree(p);
+    __libc_free(p);
+}
+}
+
+void* operator new(size_t n) {
+    noteAlloc();
+    if (void* p = __libc_malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+    noteAlloc();
+    return __libc_malloc(n ? n : 1);
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return operator new(n, std::nothrow); }
+void* operator new(size_t n, std::align_val_t a) {
+    noteAlloc();
+    void* p = nullptr;
+    if (posix_memalign(&p, std::max(sizeof(void*), (size_t)a), n ? n : 1) != 0) throw std::bad_alloc();
+    return p;
+}
+void* operator new[](size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept {
+    noteFree(p);
+    __libc_free(p);
+}
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete(void* p, size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, size_t) noexcept { operator delete(p); }
+void operator delete(void* p, std::align_val_t) noexcept { operator delete(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { operator delete(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { operator delete(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { operator delete(p); }
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: alloc_test MODEL...\n");
+        return 2;
+    }
+    // Self-check: the hook must see an allocation, or a zero count proves nothing.
+    g_counting = true;
+    { std::vector<float> probe(16); (void)probe; }
+    g_counting = false;
+    if (g_allocs.load() == 0) {
+        std::printf("hook-self-check FAILED: a std::vector allocation was not counted\n");
+        return 1;
+    }
+    int failures = 0;
+    for (int a = 1; a < argc; ++a) {
+        std::string err;
+        auto m = nscore::loadModelFile(argv[a], err);
+        if (!m) {
+            std::printf("%s: load failed: %s\n", argv[a], err.c_str());
+            ++failures;
+            continue;
+        }
+        const int maxBlock = 64;
+        m->prepare(48000.0, maxBlock);
+        const int ni = m->numInputs(), no = m->numOutputs();
+        const int sizes[] = {1, 7, 64, 65, 513, 4096, 3};
+        std::vector<std::vector<float>> in(ni, std::vector<float>(4096)), out(no, std::vector<float>(4096));
+        for (int i = 0; i < ni; ++i)
+            for (int t = 0; t < 4096; ++t) in[i][t] = 0.5f * std::sin(0.01f * t * (i + 1));
+        std::vector<const float*> ip(ni);
+        std::vector<float*> op(no);
+        for (int i = 0; i < ni; ++i) ip[i] = in[i].data();
+        for (int o = 0; o < no; ++o) op[o] = out[o].data();
+
+        g_allocs = 0;
+        g_frees = 0;
+        g_counting = true;
+        for (int round = 0; round < 2; ++round) {
+            for (int n : sizes) m->process(ip.data(), op.data(), n);
+            m->reset();
+        }
+        g_counting = false;
+        const long allocs = g_allocs.load(), frees = g_frees.load();
+        bool finite = true;
+        for (auto& o : out)
+            for (float v : o) finite = finite && std::isfinite(v);
+        const bool ok = allocs == 0 && frees == 0 && finite;
+        std::printf("%s: allocations=%ld frees=%ld finite=%s %s\n", argv[a], allocs, frees, finite ? "yes" : "no",
+                    ok ? "OK" : "FAIL");
+        failures += ok ? 0 : 1;
+    }
+    return failures ? 1 : 0;
+}
