@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+
 from neuralsynth import audio_io
 from neuralsynth.audio_io import read_audio, resample, write_audio
 from neuralsynth.errors import AudioError

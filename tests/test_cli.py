@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 import soxr
+
 from neuralsynth import cli
 from neuralsynth.cli import main
 
@@ -25,23 +26,7 @@ NAM_MODELS = ["wavenet", "lstm", "wavenet_a1_standard"]
 SHORT = 12000  # 0.25 s at 48 kHz, for tests that do not need the whole fixture
 
 
-def _cpp_available() -> bool:
-    try:
-        import neuralsynth.model  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-ENGINES = [
-    "numpy",
-    pytest.param(
-        "cpp",
-        marks=pytest.mark.skipif(
-            not _cpp_available(), reason="neuralsynth.model (C++ bridge) not built"
-        ),
-    ),
-]
+ENGINES = ["numpy", "cpp"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:

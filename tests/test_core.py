@@ -12,9 +12,9 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import NAM_DIR, RTNEURAL_DIR
 
 import neuralsynth as ns
+from conftest import NAM_DIR, RTNEURAL_DIR
 from neuralsynth import modelgen
 from neuralsynth.model import Model
 
@@ -111,8 +111,14 @@ def test_dense_and_activation_layers(act: str, seed: int) -> None:
     n_in = int(rng.integers(1, 4))
     h = int(rng.integers(3, 40))
     doc = modelgen.rtneural_model(
-        rng, n_in, [("dense", h, act), ("activation", act or "tanh"), ("dense", int(rng.integers(2, 20)), "tanh"),
-                    ("time-distributed-dense", 1, "")]
+        rng,
+        n_in,
+        [
+            ("dense", h, act),
+            ("activation", act or "tanh"),
+            ("dense", int(rng.integers(2, 20)), "tanh"),
+            ("time-distributed-dense", 1, ""),
+        ],
     )
     _compare(doc, _signal(rng, n_in))
 
@@ -126,9 +132,16 @@ def test_conv1d_dilation_groups(seed: int) -> None:
     k = int(rng.integers(1, 6))
     d = int(rng.integers(1, 9))
     doc = modelgen.rtneural_model(
-        rng, 1,
-        [("dense", c_in, "tanh"), ("conv1d", c_out, k, d, groups, "tanh"), ("batchnorm", bool(seed % 2)),
-         ("prelu", bool(seed % 3 == 0)), ("conv1d", 17, 3, 2, 1, ""), ("dense", 1, "")],
+        rng,
+        1,
+        [
+            ("dense", c_in, "tanh"),
+            ("conv1d", c_out, k, d, groups, "tanh"),
+            ("batchnorm", bool(seed % 2)),
+            ("prelu", bool(seed % 3 == 0)),
+            ("conv1d", 17, 3, 2, 1, ""),
+            ("dense", 1, ""),
+        ],
     )
     _compare(doc, _signal(rng, 1))
 
@@ -146,20 +159,95 @@ def test_recurrent_layers(kind: str, hidden: int) -> None:
     "arrays",
     [
         # one array, plain; gated; two arrays with multi-input condition; wide gated with relu
-        [dict(channels=3, head_size=1, kernel_size=3, dilations=[1, 2, 4], gated=False, activation="Tanh",
-              head_bias=True, input_size=1, condition_size=1)],
-        [dict(channels=5, head_size=1, kernel_size=2, dilations=[1, 3, 9, 27], gated=True, activation="Tanh",
-              head_bias=False, input_size=1, condition_size=1)],
-        [dict(channels=6, head_size=4, kernel_size=3, dilations=[1, 2, 4, 8], gated=False, activation="Tanh",
-              head_bias=False, input_size=3, condition_size=3),
-         dict(channels=4, head_size=1, kernel_size=3, dilations=[16, 1, 2], gated=True, activation="Sigmoid",
-              head_bias=True, input_size=6, condition_size=3)],
-        [dict(channels=20, head_size=2, kernel_size=4, dilations=[1, 5, 25], gated=True, activation="ReLU",
-              head_bias=True, input_size=1, condition_size=1)],
-        [dict(channels=7, head_size=1, kernel_size=3, dilations=[1, 2], gated=False, activation="LeakyReLU",
-              head_bias=True, input_size=1, condition_size=1)],
-        [dict(channels=4, head_size=1, kernel_size=3, dilations=[1, 2], gated=False, activation="Hardtanh",
-              head_bias=True, input_size=1, condition_size=1)],
+        [
+            dict(
+                channels=3,
+                head_size=1,
+                kernel_size=3,
+                dilations=[1, 2, 4],
+                gated=False,
+                activation="Tanh",
+                head_bias=True,
+                input_size=1,
+                condition_size=1,
+            )
+        ],
+        [
+            dict(
+                channels=5,
+                head_size=1,
+                kernel_size=2,
+                dilations=[1, 3, 9, 27],
+                gated=True,
+                activation="Tanh",
+                head_bias=False,
+                input_size=1,
+                condition_size=1,
+            )
+        ],
+        [
+            dict(
+                channels=6,
+                head_size=4,
+                kernel_size=3,
+                dilations=[1, 2, 4, 8],
+                gated=False,
+                activation="Tanh",
+                head_bias=False,
+                input_size=3,
+                condition_size=3,
+            ),
+            dict(
+                channels=4,
+                head_size=1,
+                kernel_size=3,
+                dilations=[16, 1, 2],
+                gated=True,
+                activation="Sigmoid",
+                head_bias=True,
+                input_size=6,
+                condition_size=3,
+            ),
+        ],
+        [
+            dict(
+                channels=20,
+                head_size=2,
+                kernel_size=4,
+                dilations=[1, 5, 25],
+                gated=True,
+                activation="ReLU",
+                head_bias=True,
+                input_size=1,
+                condition_size=1,
+            )
+        ],
+        [
+            dict(
+                channels=7,
+                head_size=1,
+                kernel_size=3,
+                dilations=[1, 2],
+                gated=False,
+                activation="LeakyReLU",
+                head_bias=True,
+                input_size=1,
+                condition_size=1,
+            )
+        ],
+        [
+            dict(
+                channels=4,
+                head_size=1,
+                kernel_size=3,
+                dilations=[1, 2],
+                gated=False,
+                activation="Hardtanh",
+                head_bias=True,
+                input_size=1,
+                condition_size=1,
+            )
+        ],
     ],
     ids=["plain", "gated", "two-arrays-3-inputs", "gated-relu-2-outputs", "leakyrelu", "hardtanh"],
 )
@@ -191,8 +279,12 @@ def test_nam_linear_random(rf: int, bias: bool) -> None:
 
 def test_linear_tap_order_is_newest_first() -> None:
     # NAM's C++ core applies weights[k] to x[t - k]; an impulse reads the weights back in order.
-    doc = {"version": "0.5.4", "architecture": "Linear", "config": {"receptive_field": 3, "bias": False},
-           "weights": [0.5, 0.25, 0.125]}
+    doc = {
+        "version": "0.5.4",
+        "architecture": "Linear",
+        "config": {"receptive_field": 3, "bias": False},
+        "weights": [0.5, 0.25, 0.125],
+    }
     y = Model.from_text(json.dumps(doc)).process(np.array([1, 0, 0, 0], np.float32))
     np.testing.assert_array_equal(y, [0.5, 0.25, 0.125, 0.0])
 
@@ -205,13 +297,31 @@ def _block_models() -> list:
     rng = np.random.default_rng(5)
     return [
         ("standard-wavenet", modelgen.nam_wavenet_preset(rng, "standard")),
-        ("gated-2-input-wavenet", modelgen.nam_wavenet(rng, [dict(
-            channels=8, head_size=1, kernel_size=3, dilations=[1, 2, 4, 8, 256], gated=True, activation="Tanh",
-            head_bias=True, input_size=2, condition_size=2)])),
+        (
+            "gated-2-input-wavenet",
+            modelgen.nam_wavenet(
+                rng,
+                [
+                    dict(
+                        channels=8,
+                        head_size=1,
+                        kernel_size=3,
+                        dilations=[1, 2, 4, 8, 256],
+                        gated=True,
+                        activation="Tanh",
+                        head_bias=True,
+                        input_size=2,
+                        condition_size=2,
+                    )
+                ],
+            ),
+        ),
         ("lstm16", modelgen.nam_lstm(rng, 16)),
         ("gru8", modelgen.rtneural_rnn(rng, "gru", 8)),
-        ("conv-stack", modelgen.rtneural_model(rng, 1, [("dense", 4, "tanh"), ("conv1d", 6, 5, 300, 2, "tanh"),
-                                                        ("dense", 1, "")])),
+        (
+            "conv-stack",
+            modelgen.rtneural_model(rng, 1, [("dense", 4, "tanh"), ("conv1d", 6, 5, 300, 2, "tanh"), ("dense", 1, "")]),
+        ),
     ]
 
 

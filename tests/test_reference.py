@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+
 from neuralsynth import modelgen
 from neuralsynth.errors import ModelError
 from neuralsynth.reference import ReferenceModel, load_model, load_model_dict

@@ -1,9 +1,9 @@
 """neuralsynth: real-time neural audio models in C++, driven from Python.
 
-    import neuralsynth as ns
-    model = ns.load_model("amp.nam")          # the C++ core, through the bridge
-    y = model.process(x)                      # float32 in, float32 out; state carries over
-    ref = ns.reference.load_model("amp.nam")  # the independent pure-numpy oracle
+import neuralsynth as ns
+model = ns.load_model("amp.nam")          # the C++ core, through the bridge
+y = model.process(x)                      # float32 in, float32 out; state carries over
+ref = ns.reference.load_model("amp.nam")  # the independent pure-numpy oracle
 """
 
 from __future__ import annotations

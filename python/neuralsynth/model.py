@@ -61,7 +61,9 @@ class Model:
         err = ErrorBuffer()
         out = ffi.new("ns_model**")
         err.check(
-            lib().ns_model_load_file(path.encode(), float(sample_rate or 48000.0), int(max_block_size), out, err.buf, err.SIZE)
+            lib().ns_model_load_file(
+                path.encode(), float(sample_rate or 48000.0), int(max_block_size), out, err.buf, err.SIZE
+            )
         )
         model = cls(out[0], path)
         if sample_rate is None and model.sample_rate != 48000.0:
@@ -70,7 +72,10 @@ class Model:
 
     @classmethod
     def from_text(
-        cls, text: str | bytes, name: str = "<text>", sample_rate: float | None = None,
+        cls,
+        text: str | bytes,
+        name: str = "<text>",
+        sample_rate: float | None = None,
         max_block_size: int = DEFAULT_MAX_BLOCK,
     ) -> Model:
         data = text.encode() if isinstance(text, str) else bytes(text)
@@ -79,7 +84,14 @@ class Model:
         out = ffi.new("ns_model**")
         err.check(
             lib().ns_model_load_text(
-                data, len(data), name.encode(), float(sample_rate or 48000.0), int(max_block_size), out, err.buf, err.SIZE
+                data,
+                len(data),
+                name.encode(),
+                float(sample_rate or 48000.0),
+                int(max_block_size),
+                out,
+                err.buf,
+                err.SIZE,
             )
         )
         return cls(out[0], name)

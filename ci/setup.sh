@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up on Debian 12 / Ubuntu: system packages, Python
+# packages, and the package itself (which builds the C++ bridge with CMake).
+# Safe to run again: it skips what is already there and rebuilds incrementally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(build-essential cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libsndfile1)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+# Build tools first (the package is built without build isolation so no index access is needed mid-build).
+$PY -m pip install -q --disable-pip-version-check "scikit-build-core>=0.9" "cffi>=1.16" cmake ninja 2>&1 | grep -v "WARNING" || true
+$PY -m pip install -q --disable-pip-version-check --no-build-isolation ".[test]" 2>&1 | grep -v "WARNING" || true
+$PY -c "import neuralsynth, neuralsynth.model as m; m.lib(); print('setup: neuralsynth', neuralsynth.__version__, 'bridge built with', m.build_flags())"
+command -v neuralsynth >/dev/null || { echo "setup: the neuralsynth command is not on PATH" >&2; exit 1; }
