@@ -18,6 +18,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "simd.h"
+
 namespace nscore {
 namespace kern {
 
@@ -38,25 +40,6 @@ struct TapProduct {
     int ldx2 = 0;
 };
 
-#if defined(__GNUC__)
-#define NS_INLINE inline __attribute__((always_inline))
-#define NS_RESTRICT __restrict__
-#else
-#define NS_INLINE inline
-#define NS_RESTRICT
-#endif
-
-// Portable SIMD through the GCC/Clang vector extension: a vector of VW floats
-// compiles to one register where the target has that width (AVX-512, AVX, SSE,
-// NEON) and to several where it does not. Loads and stores are unaligned.
-template <int VW>
-struct Vec {
-    typedef float type __attribute__((vector_size(VW * 4)));
-    typedef float utype __attribute__((vector_size(VW * 4), aligned(4)));
-    static NS_INLINE type load(const float* p) { return *reinterpret_cast<const utype*>(p); }
-    static NS_INLINE void store(float* p, type v) { *reinterpret_cast<utype*>(p) = v; }
-    static NS_INLINE type splat(float x) { return type{} + x; }
-};
 
 // Rows [rowOffset, rowOffset + VW * NV) of Y = init + sum_tap W_tap X_tap, with
 // T time steps per register block. init: bias (per row, may be null) plus R
@@ -124,28 +107,35 @@ void rowsKernel(const TapProduct& p, int rowOffset, int N, const float* bias, co
     for (; t < N; ++t) block(t, std::integral_constant<int, 1>{});
 }
 
-// Single output row: a dot product per column, with split accumulators so the
-// reduction vectorises without reassociating the caller's math unpredictably.
+// Single output row: a dot product per column. For a contiguous weight row the
+// column is consumed 8 floats at a time in a vector accumulator, reduced with
+// a shuffle tree at the end.
+NS_INLINE float hsum8(Vec<8>::type v) {
+    using v4 = Vec<4>::type;
+    const v4 a = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+    const v4 b = a + __builtin_shufflevector(a, a, 2, 3, 0, 1);
+    return b[0] + b[1];
+}
+
 inline void rowKernel1(const TapProduct& p, int rowOffset, int N, const float* bias, const float* R, int ldr,
                        float* Y, int ldy, bool accumulate) {
+    using V = Vec<8>;
     for (int t = 0; t < N; ++t) {
-        float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        V::type part = V::splat(0.0f);
         float tail = 0.0f;
         for (int tap = 0; tap < p.taps; ++tap) {
             const float* w = p.W + (size_t)tap * p.tapStride + rowOffset;
             const float* x = p.X + (ptrdiff_t)(t + (p.xoff ? p.xoff[tap] : 0)) * p.ldx;
             int k = 0;
-            if (p.ldw == 1) {
-                for (; k + 8 <= p.K; k += 8)
-                    for (int i = 0; i < 8; ++i) part[i] += w[k + i] * x[k + i];
-            }
+            if (p.ldw == 1)
+                for (; k + 8 <= p.K; k += 8) part += V::load(w + k) * V::load(x + k);
             for (; k < p.K; ++k) tail += w[(size_t)k * p.ldw] * x[k];
         }
         if (p.W2) {
             const float* x = p.X2 + (ptrdiff_t)t * p.ldx2;
             for (int k = 0; k < p.K2; ++k) tail += p.W2[(size_t)k * p.ldw2 + rowOffset] * x[k];
         }
-        float s = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7])) + tail;
+        float s = hsum8(part) + tail;
         if (bias) s += bias[rowOffset];
         if (R) s += R[(ptrdiff_t)t * ldr + rowOffset];
         float* y = Y + (ptrdiff_t)t * ldy + rowOffset;

@@ -55,6 +55,8 @@ class Model:
         cls, path: str | os.PathLike, sample_rate: float | None = None, max_block_size: int = DEFAULT_MAX_BLOCK
     ) -> Model:
         path = os.fspath(path)
+        if Path(path).is_dir():
+            raise ModelError(f"{path}: is a directory, expected a model file")
         if not Path(path).is_file():
             raise ModelError(f"{path}: no such model file")
         _check_block(max_block_size)

@@ -45,6 +45,7 @@ public:
     long long numWeights() const override { return (long long)W_.size() + (long long)b_.size(); }
     long long macsPerSample() const override { return (long long)K_ * (in_ / G_) * out_; }
     int receptiveField() const override { return d_ * (K_ - 1) + 1; }
+    size_t stateFloats() const override { return hist_.floats(); }
 
 private:
     int K_, d_, G_;

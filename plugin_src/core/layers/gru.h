@@ -20,6 +20,15 @@ public:
     GRU(int in, int H, Buffer Wx, Buffer U, Buffer bIn, Buffer bRec, long long storedWeights)
         : Layer(in, H), H_(H), Wx_(std::move(Wx)), U_(std::move(U)), bIn_(std::move(bIn)), bRec_(std::move(bRec)),
           stored_(storedWeights) {
+        // z and r are computed as 0.5 + 0.5 tanh(x / 2): fold the 1/2 into their rows (exact).
+        for (int j = 0; j < in; ++j)
+            for (int r = 0; r < 2 * H; ++r) Wx_[(size_t)j * 3 * H + r] *= 0.5f;
+        for (int j = 0; j < H; ++j)
+            for (int r = 0; r < 2 * H; ++r) U_[(size_t)j * 3 * H + r] *= 0.5f;
+        for (int r = 0; r < 2 * H; ++r) {
+            bIn_[r] *= 0.5f;
+            bRec_[r] *= 0.5f;
+        }
         prod_.plan(3 * H);
         run_ = &GRU::runImpl<0>;
 #define NS_X(n) \
@@ -48,36 +57,76 @@ public:
     long long numWeights() const override { return stored_; }
     long long macsPerSample() const override { return 3LL * H_ * (in_ + H_) + 3LL * H_; }
     bool recurrent() const override { return true; }
+    size_t stateFloats() const override { return pre_.size() + rec_.size() + scratch_.size() + h_.size(); }
 
 private:
+    // HF > 0: hidden size fixed at compile time (a multiple of 8); HF == 0: any size.
     template <int HF>
     void runImpl(float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        float rl[HF > 0 ? 3 * HF : 1];
-        float* rec = HF > 0 ? rl : rec_.data();
-        float* h = h_.data();
+        constexpr int G3 = HF > 0 ? 3 * HF : 1;
+        constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
+        alignas(64) float rl[G3];
+        float* NS_RESTRICT rec = HF > 0 ? rl : rec_.data();
+        float* NS_RESTRICT h = h_.data();
         for (int t = 0; t < N; ++t) {
-            float* pre = pre_.data() + (size_t)t * 3 * H;
-            for (int i = 0; i < 3 * H; ++i) rec[i] = bRec_[i];
-            rnn::matvecAcc<3 * HF>(U_.data(), h, rec, 3 * H, H, scratch_.data());
-            // z and r: pre += rec, sigmoid over 2H contiguous values.
-            for (int i = 0; i < 2 * H; ++i) pre[i] += rec[i];
-            if (HF > 0)
-                sigmoidFixed<2 * (HF > 0 ? HF : 1)>(pre);
-            else
-                sigmoidDyn(pre, 2 * H);
-            float* n = pre + 2 * H;
-            const float* r = pre + H;
-            for (int i = 0; i < H; ++i) n[i] += r[i] * rec[2 * H + i];
-            if (HF > 0)
-                tanhFixed<(HF > 0 ? HF : 1)>(n);
-            else
+            float* NS_RESTRICT pre = pre_.data() + (size_t)t * 3 * H;
+            float* NS_RESTRICT y = Y + (size_t)t * H;
+            if constexpr (HF > 0) {
+                // Fixed size: the whole step stays in vector registers.
+                using V = kern::Vec<VW>;
+                using v = typename V::type;
+                constexpr int NH = HF / VW;
+                v acc[4][3][NH];  // [chain][gate][vector]
+#pragma GCC unroll 4
+                for (int gate = 0; gate < 3; ++gate)
+#pragma GCC unroll 8
+                    for (int q = 0; q < NH; ++q) {
+                        acc[0][gate][q] = V::load(bRec_.data() + gate * HF + q * VW);
+                        acc[1][gate][q] = acc[2][gate][q] = acc[3][gate][q] = V::splat(0.0f);
+                    }
+                const float* NS_RESTRICT U = U_.data();
+                static_assert(HF % 4 == 0, "fixed sizes are multiples of 8");
+                for (int k = 0; k < HF; k += 4) {
+                    const float* u = U + (size_t)k * 3 * HF;
+#pragma GCC unroll 4
+                    for (int gate = 0; gate < 3; ++gate)
+#pragma GCC unroll 8
+                        for (int q = 0; q < NH; ++q) {
+                            const int o = gate * HF + q * VW;
+                            acc[0][gate][q] += V::load(u + o) * h[k];
+                            acc[1][gate][q] += V::load(u + 3 * HF + o) * h[k + 1];
+                            acc[2][gate][q] += V::load(u + 2 * 3 * HF + o) * h[k + 2];
+                            acc[3][gate][q] += V::load(u + 3 * 3 * HF + o) * h[k + 3];
+                        }
+                }
+#pragma GCC unroll 8
+                for (int q = 0; q < NH; ++q) {
+                    v rs[3];
+#pragma GCC unroll 3
+                    for (int gate = 0; gate < 3; ++gate)
+                        rs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
+                    const v z = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre + q * VW) + rs[0]);
+                    const v r = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre + HF + q * VW) + rs[1]);
+                    const v n = kern::vtanh<VW>(V::load(pre + 2 * HF + q * VW) + r * rs[2]);
+                    const v hn = n + z * (V::load(h + q * VW) - n);
+                    V::store(h + q * VW, hn);
+                    V::store(y + q * VW, hn);
+                }
+            } else {
+                for (int i = 0; i < 3 * H; ++i) rec[i] = bRec_[i];
+                rnn::matvecAcc<0>(U_.data(), h, rec, 3 * H, H, scratch_.data());
+                for (int i = 0; i < 2 * H; ++i) pre[i] += rec[i];
+                tanhDyn(pre, 2 * H);
+                float* NS_RESTRICT n = pre + 2 * H;
+                for (int i = 0; i < H; ++i) n[i] += (0.5f + 0.5f * pre[H + i]) * rec[2 * H + i];
                 tanhDyn(n, H);
-            const float* z = pre;
-            float* y = Y + (size_t)t * H;
-            for (int i = 0; i < H; ++i) {
-                h[i] = n[i] + z[i] * (h[i] - n[i]);
-                y[i] = h[i];
+                for (int i = 0; i < H; ++i) {
+                    const float z = 0.5f + 0.5f * pre[i];
+                    const float val = n[i] + z * (h[i] - n[i]);
+                    h[i] = val;
+                    y[i] = val;
+                }
             }
         }
     }

@@ -26,6 +26,8 @@ public:
     // Samples of past input this layer looks at, including the current one.
     virtual int receptiveField() const { return 1; }
     virtual bool recurrent() const { return false; }
+    // Floats of state and scratch allocated by prepare().
+    virtual size_t stateFloats() const { return 0; }
 
 protected:
     int in_, out_;

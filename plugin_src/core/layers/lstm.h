@@ -22,6 +22,13 @@ public:
     LSTM(int in, int H, Buffer Wx, Buffer U, Buffer b, Buffer h0, Buffer c0, long long storedWeights)
         : Layer(in, H), H_(H), Wx_(std::move(Wx)), U_(std::move(U)), b_(std::move(b)), h0_(std::move(h0)),
           c0_(std::move(c0)), stored_(storedWeights) {
+        // The sigmoid gates are computed as 0.5 + 0.5 tanh(x / 2): fold the 1/2
+        // into their rows (exact in float) so one tanh pass covers all 4H gates.
+        for (int j = 0; j < in; ++j)
+            for (int r = 0; r < 3 * H; ++r) Wx_[(size_t)j * 4 * H + r] *= 0.5f;
+        for (int j = 0; j < H; ++j)
+            for (int r = 0; r < 3 * H; ++r) U_[(size_t)j * 4 * H + r] *= 0.5f;
+        for (int r = 0; r < 3 * H; ++r) b_[r] *= 0.5f;
         if (h0_.empty()) h0_.assign(H, 0.0f);
         if (c0_.empty()) c0_.assign(H, 0.0f);
         prod_.plan(4 * H);
@@ -57,44 +64,86 @@ public:
     long long numWeights() const override { return stored_; }
     long long macsPerSample() const override { return 4LL * H_ * (in_ + H_) + 3LL * H_; }
     bool recurrent() const override { return true; }
+    size_t stateFloats() const override {
+        return pre_.size() + g_.size() + scratch_.size() + tmp_.size() + h_.size() + c_.size();
+    }
 
 private:
+    // HF > 0: hidden size fixed at compile time (a multiple of 8); HF == 0: any size.
     template <int HF>
     void runImpl(float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        float gl[HF > 0 ? 4 * HF : 1];
-        float tl[HF > 0 ? HF : 1];
-        float* g = HF > 0 ? gl : g_.data();
-        float* tc = HF > 0 ? tl : tmp_.data();
-        float* h = h_.data();
-        float* c = c_.data();
+        constexpr int G4 = HF > 0 ? 4 * HF : 1;
+        constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
+        float* NS_RESTRICT h = h_.data();
+        float* NS_RESTRICT c = c_.data();
+        alignas(64) float gl[G4];
+        float* NS_RESTRICT g = HF > 0 ? gl : g_.data();
         for (int t = 0; t < N; ++t) {
-            const float* pre = pre_.data() + (size_t)t * 4 * H;
-            for (int i = 0; i < 4 * H; ++i) g[i] = pre[i];
-            rnn::matvecAcc<4 * HF>(U_.data(), h, g, 4 * H, H, scratch_.data());
-            if (HF > 0) {
-                sigmoidFixed<3 * (HF > 0 ? HF : 1)>(g);
-                tanhFixed<(HF > 0 ? HF : 1)>(g + 3 * H);
+            const float* NS_RESTRICT pre = pre_.data() + (size_t)t * 4 * H;
+            if constexpr (HF > 0) {
+                // Fixed size: the whole step stays in vector registers.
+                using V = kern::Vec<VW>;
+                using v = typename V::type;
+                constexpr int NH = HF / VW;
+                v acc[4][4][NH];  // [chain][gate][vector]
+#pragma GCC unroll 4
+                for (int gate = 0; gate < 4; ++gate)
+#pragma GCC unroll 8
+                    for (int q = 0; q < NH; ++q) {
+                        acc[0][gate][q] = V::load(pre + gate * HF + q * VW);
+                        acc[1][gate][q] = acc[2][gate][q] = acc[3][gate][q] = V::splat(0.0f);
+                    }
+                const float* NS_RESTRICT U = U_.data();
+                static_assert(HF % 4 == 0, "fixed sizes are multiples of 8");
+                for (int k = 0; k < HF; k += 4) {
+                    const float* u = U + (size_t)k * 4 * HF;
+#pragma GCC unroll 4
+                    for (int gate = 0; gate < 4; ++gate)
+#pragma GCC unroll 8
+                        for (int q = 0; q < NH; ++q) {
+                            const int o = gate * HF + q * VW;
+                            acc[0][gate][q] += V::load(u + o) * h[k];
+                            acc[1][gate][q] += V::load(u + 4 * HF + o) * h[k + 1];
+                            acc[2][gate][q] += V::load(u + 2 * 4 * HF + o) * h[k + 2];
+                            acc[3][gate][q] += V::load(u + 3 * 4 * HF + o) * h[k + 3];
+                        }
+                }
+                float* NS_RESTRICT y = Y + (size_t)t * H;
+#pragma GCC unroll 8
+                for (int q = 0; q < NH; ++q) {
+                    v gs[4];
+#pragma GCC unroll 4
+                    for (int gate = 0; gate < 4; ++gate)
+                        gs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
+                    const v ig = 0.5f + 0.5f * kern::vtanh<VW>(gs[0]);
+                    const v fg = 0.5f + 0.5f * kern::vtanh<VW>(gs[1]);
+                    const v og = 0.5f + 0.5f * kern::vtanh<VW>(gs[2]);
+                    const v gg = kern::vtanh<VW>(gs[3]);
+                    const v cn = fg * V::load(c + q * VW) + ig * gg;
+                    V::store(c + q * VW, cn);
+                    const v hn = og * kern::vtanh<VW>(cn);
+                    V::store(h + q * VW, hn);
+                    V::store(y + q * VW, hn);
+                }
             } else {
-                sigmoidDyn(g, 3 * H);
-                tanhDyn(g + 3 * H, H);
-            }
-            const float* ig = g;
-            const float* fg = g + H;
-            const float* og = g + 2 * H;
-            const float* gg = g + 3 * H;
-            for (int i = 0; i < H; ++i) {
-                c[i] = fg[i] * c[i] + ig[i] * gg[i];
-                tc[i] = c[i];
-            }
-            if (HF > 0)
-                tanhFixed<(HF > 0 ? HF : 1)>(tc);
-            else
+                for (int i = 0; i < 4 * H; ++i) g[i] = pre[i];
+                rnn::matvecAcc<0>(U_.data(), h, g, 4 * H, H, scratch_.data());
+                tanhDyn(g, 4 * H);
+                // i, f, o = 0.5 + 0.5 tanh(.), g = tanh(.)
+                float* NS_RESTRICT tc = tmp_.data();
+                for (int i = 0; i < H; ++i) {
+                    const float ig = 0.5f + 0.5f * g[i], fg = 0.5f + 0.5f * g[H + i];
+                    c[i] = fg * c[i] + ig * g[3 * H + i];
+                    tc[i] = c[i];
+                }
                 tanhDyn(tc, H);
-            float* y = Y + (size_t)t * H;
-            for (int i = 0; i < H; ++i) {
-                h[i] = og[i] * tc[i];
-                y[i] = h[i];
+                float* NS_RESTRICT y = Y + (size_t)t * H;
+                for (int i = 0; i < H; ++i) {
+                    const float val = (0.5f + 0.5f * g[2 * H + i]) * tc[i];
+                    h[i] = val;
+                    y[i] = val;
+                }
             }
         }
     }

@@ -104,7 +104,7 @@ inline std::unique_ptr<Model> loadWaveNet(const JsonReader& r, const json& root,
                 r.fail(ErrorCode::Limit, JsonReader::index(dp, i),
                        "dilation x (kernel_size - 1) = " + std::to_string(hist) + " samples of history exceeds the limit of " +
                            std::to_string(Limits::maxHistory));
-            stateFloats += (hist + 4096) * c.channels;
+            stateFloats += historyFloats(WaveNet::padded(c.channels), hist);
         }
         if (a == 0 && c.inputSize != c.conditionSize)
             r.fail(ErrorCode::Format, JsonReader::join(p, "input_size"),
@@ -135,7 +135,10 @@ inline std::unique_ptr<Model> loadWaveNet(const JsonReader& r, const json& root,
     }
     if (cfgs.back().headSize != 1 && cfgs.back().headSize > 64)
         r.fail(ErrorCode::Limit, "config.layers", "the last head_size is over 64 outputs");
-    if (stateFloats > Limits::maxStateFloats) r.fail(ErrorCode::Limit, "config.layers", "the model's state would exceed 1 GiB");
+    if (stateFloats > Limits::maxStateFloats)
+        r.fail(ErrorCode::Limit, "config.layers",
+               "the dilated convolutions' history would need " + std::to_string(stateFloats) +
+                   " floats of state, more than the limit of " + std::to_string(Limits::maxStateFloats) + " (1 GiB)");
 
     const std::vector<float> w = readWeights(r, root, expected, "WaveNet");
     WeightCursor cur(w);

@@ -99,7 +99,10 @@ inline int declaredSize(const JsonReader& r, const json& L, const std::string& p
     return (int)r.integer(s.back(), JsonReader::index(sp, s.size() - 1), 1, Limits::maxChannels);
 }
 
-inline std::unique_ptr<Layer> readLayer(const JsonReader& r, const json& L, const std::string& p, int in) {
+// stateFloats accumulates the history the model's convolutions will allocate in
+// prepare(); it is checked against Limits::maxStateFloats before allocating.
+inline std::unique_ptr<Layer> readLayer(const JsonReader& r, const json& L, const std::string& p, int in,
+                                        long long& stateFloats) {
     const std::string type = r.string(r.field(L, "type", p), JsonReader::join(p, "type"));
     static const char* known[] = {"dense", "time-distributed-dense", "conv1d", "gru", "lstm", "batchnorm", "prelu", "activation"};
     if (std::find(std::begin(known), std::end(known), type) == std::end(known))
@@ -137,8 +140,18 @@ inline std::unique_ptr<Layer> readLayer(const JsonReader& r, const json& L, cons
             r.fail(ErrorCode::Format, JsonReader::join(p, "groups"),
                    "expected a divisor of both the input channels (" + sin + ") and the filters (" + std::to_string(out) +
                        "), found " + std::to_string(groups));
-        if ((long long)d * (K - 1) > Limits::maxHistory)
-            r.fail(ErrorCode::Limit, JsonReader::join(p, "dilation"), "dilation x (kernel_size - 1) exceeds the history limit");
+        const long long hist = (long long)d * (K - 1);
+        if (hist > Limits::maxHistory)
+            r.fail(ErrorCode::Limit, JsonReader::join(p, "dilation"),
+                   "dilation x (kernel_size - 1) = " + std::to_string(hist) + " samples of history exceeds the limit of " +
+                       std::to_string(Limits::maxHistory));
+        stateFloats += historyFloats(in, hist);
+        if (stateFloats > Limits::maxStateFloats)
+            r.fail(ErrorCode::Limit, JsonReader::join(p, "dilation"),
+                   "the convolutions' history (" + sin + " channels x " + std::to_string(hist) +
+                       " samples here) would need " + std::to_string(stateFloats) +
+                       " floats of state in total, more than the limit of " + std::to_string(Limits::maxStateFloats) +
+                       " (1 GiB)");
         const int cg = in / groups;
         lr.expectCount(1, 2, "[kernel] or [kernel, bias]");
         const json& k = lr.weights()[0];
@@ -263,9 +276,9 @@ inline std::unique_ptr<Model> load(const JsonReader& r, const json& root) {
     if (layers.empty()) r.fail(ErrorCode::Format, "layers", "expected at least one layer, found none");
     if (layers.size() > (size_t)Limits::maxLayers) r.fail(ErrorCode::Limit, "layers", "too many layers");
     std::vector<std::unique_ptr<Layer>> out;
-    long long weights = 0;
+    long long weights = 0, stateFloats = 0;
     for (size_t i = 0; i < layers.size(); ++i) {
-        out.push_back(readLayer(r, layers[i], JsonReader::index("layers", i), in));
+        out.push_back(readLayer(r, layers[i], JsonReader::index("layers", i), in, stateFloats));
         in = out.back()->outSize();
         weights += out.back()->numWeights();
         if (weights > Limits::maxWeights) r.fail(ErrorCode::Limit, "layers", "more than the limit of weights");

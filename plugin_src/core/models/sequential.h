@@ -33,6 +33,11 @@ public:
     void reset() noexcept override {
         for (auto& l : layers_) l->reset();
     }
+    size_t stateFloats() const override {
+        size_t n = Model::stateFloats() + a_.size() + b_.size();
+        for (auto& l : layers_) n += l->stateFloats();
+        return n;
+    }
 
 protected:
     void prepareImpl(int maxBlock) override {

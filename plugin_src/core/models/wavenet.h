@@ -53,8 +53,8 @@ public:
             const auto& c = cfg_[a];
             const int C = c.channels, G = c.gated ? 2 : 1;
             auto& A = arrays_[a];
-            A.pC.plan(C);
-            A.pHead.plan(c.headSize);
+            A.pC.plan(padded(C));
+            A.pHead.plan(a + 1 == cfg_.size() ? c.headSize : padded(c.headSize));
             weights += (long long)C * c.inputSize + (long long)c.headSize * C + (c.headBias ? c.headSize : 0);
             macs += (long long)C * c.inputSize + (long long)c.headSize * C;
             A.layers.resize(c.dilations.size());
@@ -71,7 +71,13 @@ public:
         info_.numWeights = weights;
         info_.macsPerSample = macs;
         info_.receptiveField = rf;
+        padWeights();
     }
+
+    // Channel counts are padded internally (to 2, 4 or a multiple of 8) so every
+    // product runs on full vectors; padded rows have zero weights and bias and
+    // never feed a real row (inner dimensions always loop over the real channels).
+    static int padded(int c) { return c <= 2 ? 2 : (c <= 4 ? 4 : (c + 7) / 8 * 8); }
 
     // History before the first sample is that of an all-zero input (as the NAM
     // trainer pads the input, and as NAM's C++ core prewarms with silence). Under
@@ -86,10 +92,12 @@ public:
             auto& A = arrays_[a];
             const int C = c.channels, G = c.gated ? 2 : 1, GC = G * C, K = c.kernelSize;
             const int inRows = a == 0 ? c.conditionSize : cfg_[a - 1].channels;
-            // Scratch: v (C), z (G C), vNext (C) in the out buffer (>= C * maxBlock floats).
+            // Scratch: v (Cp, zero padded), z (G C), vNext (C) in the out buffer (>= 4 Cp floats).
+            const int Cp = padded(C);
             float* v = A.out.data();
-            float* z = v + C;
+            float* z = v + Cp;
             float* vn = z + GC;
+            std::memset(v, 0, sizeof(float) * Cp);
             for (int i = 0; i < C; ++i) {
                 float s = 0.0f;
                 if (arrayIn)
@@ -135,13 +143,15 @@ protected:
         for (size_t a = 0; a < cfg_.size(); ++a) {
             const auto& c = cfg_[a];
             auto& A = arrays_[a];
-            const size_t CN = (size_t)c.channels * maxBlock;
+            const int Cp = padded(c.channels);
+            const size_t CN = (size_t)Cp * maxBlock;
+            const bool last = a + 1 == cfg_.size();
             A.zTop.assign(CN, 0.0f);
             A.zBot.assign(c.gated ? CN : 0, 0.0f);
             A.headAcc.assign(a == 0 ? CN : 0, 0.0f);
-            A.out.assign(std::max(CN, (size_t)c.channels * 4), 0.0f);
-            A.headOut.assign((size_t)c.headSize * maxBlock, 0.0f);
-            for (auto& L : A.layers) L.input.prepare(c.channels, L.hist, maxBlock);
+            A.out.assign(std::max(CN, (size_t)Cp * 4), 0.0f);
+            A.headOut.assign((size_t)(last ? c.headSize : padded(c.headSize)) * maxBlock, 0.0f);
+            for (auto& L : A.layers) L.input.prepare(Cp, L.hist, maxBlock);
         }
     }
 
@@ -149,56 +159,58 @@ protected:
         const float* cond = X;
         const int nc = cfg_.front().conditionSize;
         const float* arrayIn = X;
+        int inLd = nc;
         for (size_t a = 0; a < cfg_.size(); ++a) {
             const auto& c = cfg_[a];
-            const auto& W = w_[a];
+            const auto& W = wp_[a];
             auto& A = arrays_[a];
-            const int C = c.channels, G = c.gated ? 2 : 1;
+            const int C = c.channels, Cp = padded(C), G = c.gated ? 2 : 1;
             const int inRows = a == 0 ? nc : cfg_[a - 1].channels;
+            const int Hp = a + 1 == cfg_.size() ? c.headSize : padded(c.headSize);
 
             // Head accumulator: zeros for the first array, else the previous array's head output.
             float* headAcc = a == 0 ? A.headAcc.data() : arrays_[a - 1].headOut.data();
-            if (a == 0) std::memset(headAcc, 0, sizeof(float) * (size_t)C * N);
+            if (a == 0) std::memset(headAcc, 0, sizeof(float) * (size_t)Cp * N);
 
             // Rechannel straight into the first layer's history buffer.
             float* layerIn = A.layers.front().input.beginBlock(N);
             {
                 kern::TapProduct p;
                 p.W = W.rechannel.data();
-                p.ldw = C;
+                p.ldw = Cp;
                 p.K = inRows;
                 p.X = arrayIn;
-                p.ldx = inRows;
-                A.pC.run(p, N, nullptr, nullptr, 0, layerIn, C);
+                p.ldx = inLd;
+                A.pC.run(p, N, nullptr, nullptr, 0, layerIn, Cp);
             }
 
+            const size_t CN = (size_t)Cp * N;
             for (size_t l = 0; l < A.layers.size(); ++l) {
                 auto& L = A.layers[l];
                 const auto& LW = W.layers[l];
                 const bool last = l + 1 == A.layers.size();
                 float* next = last ? A.out.data() : A.layers[l + 1].input.beginBlock(N);
 
-                // z = conv(x) + b + mixin(cond), rows [0, C) -> zTop, [C, 2C) -> zBot when gated.
+                // z = conv(x) + b + mixin(cond): rows [0, C) -> zTop, [Cp, Cp + C) -> zBot when gated.
                 kern::TapProduct p;
-                p.ldw = G * C;
-                p.tapStride = G * C * C;
+                p.ldw = G * Cp;
+                p.tapStride = G * Cp * C;
                 p.K = C;
                 p.taps = c.kernelSize;
                 p.xoff = L.xoff.data();
                 p.X = layerIn;
-                p.ldx = C;
-                p.ldw2 = G * C;
+                p.ldx = Cp;
+                p.ldw2 = G * Cp;
                 p.K2 = nc;
                 p.X2 = cond;
                 p.ldx2 = nc;
                 for (int half = 0; half < G; ++half) {
                     float* z = half == 0 ? A.zTop.data() : A.zBot.data();
-                    p.W = LW.conv.data() + (size_t)half * C;
-                    p.W2 = LW.mix.data() + (size_t)half * C;
-                    A.pC.run(p, N, LW.convB.data() + (size_t)half * C, nullptr, 0, z, C);
+                    p.W = LW.conv.data() + (size_t)half * Cp;
+                    p.W2 = LW.mix.data() + (size_t)half * Cp;
+                    A.pC.run(p, N, LW.convB.data() + (size_t)half * Cp, nullptr, 0, z, Cp);
                 }
-                c.activation.apply(A.zTop.data(), C, N);
-                const size_t CN = (size_t)C * N;
+                c.activation.apply(A.zTop.data(), Cp, N);
                 float* zt = A.zTop.data();
                 if (c.gated) {
                     sigmoidDyn(A.zBot.data(), (int)CN);
@@ -210,11 +222,11 @@ protected:
                 // Residual: next = x + W1 z + b1.
                 kern::TapProduct q;
                 q.W = LW.w1x1.data();
-                q.ldw = C;
+                q.ldw = Cp;
                 q.K = C;
                 q.X = zt;
-                q.ldx = C;
-                A.pC.run(q, N, LW.b1x1.data(), layerIn, C, next, C);
+                q.ldx = Cp;
+                A.pC.run(q, N, LW.b1x1.data(), layerIn, Cp, next, Cp);
 
                 L.input.advance(N);
                 layerIn = next;
@@ -224,14 +236,14 @@ protected:
             {
                 kern::TapProduct p;
                 p.W = W.head.data();
-                p.ldw = c.headSize;
+                p.ldw = Hp;
                 p.K = C;
                 p.X = headAcc;
-                p.ldx = C;
-                A.pHead.run(p, N, W.headB.empty() ? nullptr : W.headB.data(), nullptr, 0, A.headOut.data(),
-                            c.headSize);
+                p.ldx = Cp;
+                A.pHead.run(p, N, W.headB.empty() ? nullptr : W.headB.data(), nullptr, 0, A.headOut.data(), Hp);
             }
             arrayIn = A.out.data();
+            inLd = Cp;
         }
         const auto& lastA = arrays_.back();
         const size_t total = (size_t)cfg_.back().headSize * N;
@@ -250,8 +262,55 @@ private:
         kern::Product pC, pHead;
     };
 
+    void padWeights() {
+        wp_.resize(cfg_.size());
+        for (size_t a = 0; a < cfg_.size(); ++a) {
+            const auto& c = cfg_[a];
+            const auto& W = w_[a];
+            auto& P = wp_[a];
+            const int C = c.channels, Cp = padded(C), G = c.gated ? 2 : 1, K = c.kernelSize, nc = c.conditionSize;
+            const int inRows = a == 0 ? nc : cfg_[a - 1].channels;
+            const bool last = a + 1 == cfg_.size();
+            const int Hs = c.headSize, Hp = last ? Hs : padded(Hs);
+            // Row r of a (G C)-row matrix goes to row (r / C) * Cp + r % C of the padded one.
+            auto pr = [&](int r) { return (r / C) * Cp + r % C; };
+            P.rechannel.assign((size_t)Cp * inRows, 0.0f);
+            for (int j = 0; j < inRows; ++j)
+                for (int i = 0; i < C; ++i) P.rechannel[(size_t)j * Cp + i] = W.rechannel[(size_t)j * C + i];
+            P.layers.resize(W.layers.size());
+            for (size_t l = 0; l < W.layers.size(); ++l) {
+                const auto& L = W.layers[l];
+                auto& Q = P.layers[l];
+                Q.conv.assign((size_t)K * G * Cp * C, 0.0f);
+                for (int k = 0; k < K; ++k)
+                    for (int j = 0; j < C; ++j)
+                        for (int r = 0; r < G * C; ++r)
+                            Q.conv[(size_t)k * G * Cp * C + (size_t)j * G * Cp + pr(r)] =
+                                L.conv[(size_t)k * G * C * C + (size_t)j * G * C + r];
+                Q.convB.assign((size_t)G * Cp, 0.0f);
+                for (int r = 0; r < G * C; ++r) Q.convB[pr(r)] = L.convB[r];
+                Q.mix.assign((size_t)G * Cp * nc, 0.0f);
+                for (int j = 0; j < nc; ++j)
+                    for (int r = 0; r < G * C; ++r) Q.mix[(size_t)j * G * Cp + pr(r)] = L.mix[(size_t)j * G * C + r];
+                Q.w1x1.assign((size_t)Cp * C, 0.0f);
+                for (int j = 0; j < C; ++j)
+                    for (int i = 0; i < C; ++i) Q.w1x1[(size_t)j * Cp + i] = L.w1x1[(size_t)j * C + i];
+                Q.b1x1.assign(Cp, 0.0f);
+                for (int i = 0; i < C; ++i) Q.b1x1[i] = L.b1x1[i];
+            }
+            P.head.assign((size_t)Hp * C, 0.0f);
+            for (int j = 0; j < C; ++j)
+                for (int i = 0; i < Hs; ++i) P.head[(size_t)j * Hp + i] = W.head[(size_t)j * Hs + i];
+            if (!W.headB.empty()) {
+                P.headB.assign(Hp, 0.0f);
+                for (int i = 0; i < Hs; ++i) P.headB[i] = W.headB[i];
+            }
+        }
+    }
+
     std::vector<WaveNetArrayConfig> cfg_;
-    std::vector<WaveNetArrayWeights> w_;
+    std::vector<WaveNetArrayWeights> w_;   // as in the file (used by reset)
+    std::vector<WaveNetArrayWeights> wp_;  // padded layout (used by process)
     std::vector<ArrayState> arrays_;
     float headScale_;
 };

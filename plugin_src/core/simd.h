@@ -1,0 +1,57 @@
+// Portable SIMD helpers (GCC / Clang vector extensions) and a vectorised tanh.
+#pragma once
+
+#include <cstddef>
+
+#if defined(__GNUC__)
+#define NS_INLINE inline __attribute__((always_inline))
+#define NS_RESTRICT __restrict__
+#else
+#define NS_INLINE inline
+#define NS_RESTRICT
+#endif
+
+namespace nscore {
+namespace kern {
+
+// Portable SIMD through the GCC/Clang vector extension: a vector of VW floats
+// compiles to one register where the target has that width (AVX-512, AVX, SSE,
+// NEON) and to several where it does not. Loads and stores are unaligned.
+template <int VW>
+struct Vec {
+    typedef float type __attribute__((vector_size(VW * 4)));
+    typedef float utype __attribute__((vector_size(VW * 4), aligned(4)));
+    static NS_INLINE type load(const float* p) { return *reinterpret_cast<const utype*>(p); }
+    static NS_INLINE void store(float* p, type v) { *reinterpret_cast<utype*>(p) = v; }
+    static NS_INLINE type splat(float x) { return type{} + x; }
+};
+
+// tanh(x) ~ x P(x^2) / Q(x^2) on [-7.9053, 7.9053] (clamped outside, where
+// float tanh is +-1): the degree-13/6 rational approximation Eigen 3.4 uses
+// (coefficients from Eigen's generic_fast_tanh_float), evaluated with Estrin's scheme.
+template <int VW>
+NS_INLINE typename Vec<VW>::type vtanh(typename Vec<VW>::type x) {
+    using V = Vec<VW>;
+    using v = typename V::type;
+    const v hi = V::splat(7.90531110763549805f), lo = V::splat(-7.90531110763549805f);
+    x = x > hi ? hi : x;
+    x = x < lo ? lo : x;
+    const v x2 = x * x;
+    // Estrin's scheme: the recurrent layers are latency bound, so a shallow
+    // evaluation tree matters more than the operation count.
+    const v x4 = x2 * x2;
+    const v x8 = x4 * x4;
+    const v p01 = 4.89352455891786e-03f + 6.37261928875436e-04f * x2;
+    const v p23 = 1.48572235717979e-05f + 5.12229709037114e-08f * x2;
+    const v p45 = -8.60467152213735e-11f + 2.00018790482477e-13f * x2;
+    const v p03 = p01 + p23 * x4;
+    const v p46 = p45 + -2.76076847742355e-16f * x4;
+    const v p = x * (p03 + p46 * x8);
+    const v q01 = 4.89352518554385e-03f + 2.26843463243900e-03f * x2;
+    const v q23 = 1.18534705686654e-04f + 1.19825839466702e-06f * x2;
+    const v q = q01 + q23 * x4;
+    return p / q;
+}
+
+}  // namespace kern
+}  // namespace nscore
