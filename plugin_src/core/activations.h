@@ -8,6 +8,8 @@
 #include <cmath>
 #include <string>
 
+#include "simd.h"
+
 namespace nscore {
 
 enum class Act { Identity, Tanh, Sigmoid, ReLU, LeakyReLU, ELU, Softmax, Hardtanh };
@@ -26,6 +28,30 @@ inline const char* actName(Act a) {
     return "?";
 }
 
+// In-place tanh (or sigmoid = 0.5 + 0.5 tanh(x/2)) of n contiguous floats with
+// the vectorised kernel; the tail runs through the same kernel on a padded copy,
+// so every element gets bit-identical treatment wherever it sits.
+template <bool Sigmoid>
+inline void tanhArray(float* x, size_t n) noexcept {
+    using V = kern::Vec<16>;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        V::type v = V::load(x + i);
+        if (Sigmoid) v = 0.5f + 0.5f * kern::vtanh<16>(0.5f * v);
+        else v = kern::vtanh<16>(v);
+        V::store(x + i, v);
+    }
+    if (i < n) {
+        float tmp[16] = {0};
+        for (size_t j = i; j < n; ++j) tmp[j - i] = x[j];
+        V::type v = V::load(tmp);
+        if (Sigmoid) v = 0.5f + 0.5f * kern::vtanh<16>(0.5f * v);
+        else v = kern::vtanh<16>(v);
+        V::store(tmp, v);
+        for (size_t j = i; j < n; ++j) x[j] = tmp[j - i];
+    }
+}
+
 struct Activation {
     Act kind = Act::Identity;
     float alpha = 0.01f;  // LeakyReLU slope / ELU alpha
@@ -38,8 +64,8 @@ struct Activation {
         ArrMap a(x, len);
         switch (kind) {
             case Act::Identity: break;
-            case Act::Tanh: a = a.tanh(); break;
-            case Act::Sigmoid: a = (a * 0.5f).tanh() * 0.5f + 0.5f; break;
+            case Act::Tanh: tanhArray<false>(x, (size_t)len); break;
+            case Act::Sigmoid: tanhArray<true>(x, (size_t)len); break;
             case Act::ReLU: a = a.max(0.0f); break;
             case Act::LeakyReLU: a = (a >= 0.0f).select(a, a * alpha); break;
             case Act::ELU: a = (a > 0.0f).select(a, (a.exp() - 1.0f) * alpha); break;
@@ -66,13 +92,7 @@ inline void sigmoidFixed(float* x) noexcept {
     Eigen::Map<Eigen::Array<float, N, 1>> a(x);
     a = (a * 0.5f).tanh() * 0.5f + 0.5f;
 }
-inline void tanhDyn(float* x, int n) noexcept {
-    Eigen::Map<Eigen::ArrayXf> a(x, n);
-    a = a.tanh();
-}
-inline void sigmoidDyn(float* x, int n) noexcept {
-    Eigen::Map<Eigen::ArrayXf> a(x, n);
-    a = (a * 0.5f).tanh() * 0.5f + 0.5f;
-}
+inline void tanhDyn(float* x, int n) noexcept { tanhArray<false>(x, (size_t)n); }
+inline void sigmoidDyn(float* x, int n) noexcept { tanhArray<true>(x, (size_t)n); }
 
 }  // namespace nscore

@@ -3,6 +3,10 @@
 
 #include <cstddef>
 
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #if defined(__GNUC__)
 #define NS_INLINE inline __attribute__((always_inline))
 #define NS_RESTRICT __restrict__
@@ -25,6 +29,39 @@ struct Vec {
     static NS_INLINE void store(float* p, type v) { *reinterpret_cast<utype*>(p) = v; }
     static NS_INLINE type splat(float x) { return type{} + x; }
 };
+
+// 1 / q. Where the ISA has a reciprocal estimate, use it plus one Newton step
+// (relative error ~1e-7): the divider is not pipelined (a 512-bit divide blocks
+// it for ~16 cycles), and the activations need many of them.
+template <int VW>
+NS_INLINE typename Vec<VW>::type vrecip(typename Vec<VW>::type q) {
+    using v = typename Vec<VW>::type;
+    v r;
+#if defined(__AVX512F__)
+    if constexpr (VW == 16) {
+        r = (v)_mm512_rcp14_ps((__m512)q);
+    } else
+#endif
+#if defined(__AVX512VL__)
+    if constexpr (VW == 8) {
+        r = (v)_mm256_rcp14_ps((__m256)q);
+    } else if constexpr (VW == 4) {
+        r = (v)_mm_rcp14_ps((__m128)q);
+    } else
+#elif defined(__AVX__)
+    if constexpr (VW == 8) {
+        r = (v)_mm256_rcp_ps((__m256)q);
+        r = r + r * (1.0f - q * r);
+    } else if constexpr (VW == 4) {
+        r = (v)_mm_rcp_ps((__m128)q);
+        r = r + r * (1.0f - q * r);
+    } else
+#endif
+    {
+        return 1.0f / q;
+    }
+    return r + r * (1.0f - q * r);
+}
 
 // tanh(x) ~ x P(x^2) / Q(x^2) on [-7.9053, 7.9053] (clamped outside, where
 // float tanh is +-1): the degree-13/6 rational approximation Eigen 3.4 uses
@@ -50,7 +87,7 @@ NS_INLINE typename Vec<VW>::type vtanh(typename Vec<VW>::type x) {
     const v q01 = 4.89352518554385e-03f + 2.26843463243900e-03f * x2;
     const v q23 = 1.18534705686654e-04f + 1.19825839466702e-06f * x2;
     const v q = q01 + q23 * x4;
-    return p / q;
+    return p * vrecip<VW>(q);
 }
 
 }  // namespace kern

@@ -103,10 +103,12 @@ private:
 #pragma GCC unroll 8
                         for (int q = 0; q < NH; ++q) {
                             const int o = gate * HF + q * VW;
+                            // Four chains when the accumulators fit the register file, else two.
+                            constexpr int CH = 4 * NH * 4 <= 24 ? 4 : 2;
                             acc[0][gate][q] += V::load(u + o) * h[k];
-                            acc[1][gate][q] += V::load(u + 4 * HF + o) * h[k + 1];
-                            acc[2][gate][q] += V::load(u + 2 * 4 * HF + o) * h[k + 2];
-                            acc[3][gate][q] += V::load(u + 3 * 4 * HF + o) * h[k + 3];
+                            acc[1 % CH][gate][q] += V::load(u + 4 * HF + o) * h[k + 1];
+                            acc[2 % CH][gate][q] += V::load(u + 2 * 4 * HF + o) * h[k + 2];
+                            acc[3 % CH][gate][q] += V::load(u + 3 * 4 * HF + o) * h[k + 3];
                         }
                 }
                 float* NS_RESTRICT y = Y + (size_t)t * H;
