@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -85,48 +86,65 @@ public:
     // exactly, one column per layer, without running receptive-field samples.
     void reset() noexcept override {
         if (arrays_.empty() || arrays_.front().zTop.empty()) return;  // not prepared
-        const float* arrayIn = nullptr;  // nullptr = the zero condition
+        // Computed in double precision: the residual stream of a trained model can
+        // be large, and a float steady state is off by enough rounding to show
+        // (~5e-6) in the first output samples.
+        double* v = resetScratch_.data();
+        const size_t stride = resetScratch_.size() / 4;
+        double* z = v + stride;
+        double* vn = z + stride;
+        double* in = vn + stride;
+        bool haveIn = false;  // false = the zero condition
+        int inRows = 0;
         for (size_t a = 0; a < cfg_.size(); ++a) {
             const auto& c = cfg_[a];
             const auto& W = w_[a];
             auto& A = arrays_[a];
             const int C = c.channels, G = c.gated ? 2 : 1, GC = G * C, K = c.kernelSize;
-            const int inRows = a == 0 ? c.conditionSize : cfg_[a - 1].channels;
-            // Scratch: v (Cp, zero padded), z (G C), vNext (C) in the out buffer (>= 4 Cp floats).
             const int Cp = padded(C);
-            float* v = A.out.data();
-            float* z = v + Cp;
-            float* vn = z + GC;
-            std::memset(v, 0, sizeof(float) * Cp);
             for (int i = 0; i < C; ++i) {
-                float s = 0.0f;
-                if (arrayIn)
-                    for (int j = 0; j < inRows; ++j) s += W.rechannel[(size_t)j * C + i] * arrayIn[j];
+                double s = 0.0;
+                if (haveIn)
+                    for (int j = 0; j < inRows; ++j) s += (double)W.rechannel[(size_t)j * C + i] * in[j];
                 v[i] = s;
             }
+            float* col = A.out.data();  // the column written into each layer's history (Cp floats)
             for (size_t l = 0; l < A.layers.size(); ++l) {
                 const auto& LW = W.layers[l];
-                A.layers[l].input.reset(v);
+                for (int i = 0; i < Cp; ++i) col[i] = i < C ? (float)v[i] : 0.0f;
+                A.layers[l].input.reset(col);
                 for (int i = 0; i < GC; ++i) {
-                    float s = LW.convB[i];
+                    double s = LW.convB[i];
                     for (int k = 0; k < K; ++k)
-                        for (int j = 0; j < C; ++j) s += LW.conv[(size_t)k * GC * C + (size_t)j * GC + i] * v[j];
+                        for (int j = 0; j < C; ++j) s += (double)LW.conv[(size_t)k * GC * C + (size_t)j * GC + i] * v[j];
                     z[i] = s;
                 }
-                c.activation.apply(z, C, 1);
-                if (c.gated) {
-                    sigmoidDyn(z + C, C);
-                    for (int i = 0; i < C; ++i) z[i] *= z[C + i];
-                }
+                for (int i = 0; i < C; ++i) z[i] = activate(c.activation, z[i]);
+                if (c.gated)
+                    for (int i = 0; i < C; ++i) z[i] *= 1.0 / (1.0 + std::exp(-z[C + i]));
                 for (int i = 0; i < C; ++i) {
-                    float s = v[i] + LW.b1x1[i];
-                    for (int j = 0; j < C; ++j) s += LW.w1x1[(size_t)j * C + i] * z[j];
+                    double s = v[i] + LW.b1x1[i];
+                    for (int j = 0; j < C; ++j) s += (double)LW.w1x1[(size_t)j * C + i] * z[j];
                     vn[i] = s;
                 }
-                std::memcpy(v, vn, sizeof(float) * C);
+                std::copy(vn, vn + C, v);
             }
-            // The next array's rechannel sees this constant; keep it at the front of A.out.
-            arrayIn = v;
+            // The next array's rechannel sees this constant.
+            std::copy(v, v + C, in);
+            inRows = C;
+            haveIn = true;
+        }
+    }
+
+    static double activate(const Activation& act, double x) {
+        switch (act.kind) {
+            case Act::Tanh: return std::tanh(x);
+            case Act::Sigmoid: return 1.0 / (1.0 + std::exp(-x));
+            case Act::ReLU: return x > 0 ? x : 0.0;
+            case Act::LeakyReLU: return x >= 0 ? x : act.alpha * x;
+            case Act::Hardtanh: return x < -1 ? -1.0 : (x > 1 ? 1.0 : x);
+            case Act::ELU: return x > 0 ? x : act.alpha * (std::exp(x) - 1.0);
+            default: return x;
         }
     }
     size_t stateFloats() const override {
@@ -153,6 +171,9 @@ protected:
             A.headOut.assign((size_t)(last ? c.headSize : padded(c.headSize)) * maxBlock, 0.0f);
             for (auto& L : A.layers) L.input.prepare(Cp, L.hist, maxBlock);
         }
+        int maxC = 1;
+        for (const auto& c : cfg_) maxC = std::max(maxC, c.channels);
+        resetScratch_.assign((size_t)4 * 2 * maxC, 0.0);
     }
 
     void processBlock(const float* X, float* Y, int N) noexcept override {
@@ -313,6 +334,7 @@ private:
     std::vector<WaveNetArrayWeights> wp_;  // padded layout (used by process)
     std::vector<ArrayState> arrays_;
     float headScale_;
+    std::vector<double> resetScratch_;  // v, z (2C), vNext, array input: sized in prepare
 };
 
 }  // namespace nscore
