@@ -69,6 +69,34 @@ private:
         alignas(64) float rl[G3];
         float* NS_RESTRICT rec = HF > 0 ? rl : rec_.data();
         float* NS_RESTRICT h = h_.data();
+        if constexpr (HF > 0 && HF == VW) {
+            // One vector holds the whole hidden state: h lives in a register for the block.
+            using V = kern::Vec<VW>;
+            using v = typename V::type;
+            v hv = V::load(h);
+            const float* NS_RESTRICT U = U_.data();
+            const v bz = V::load(bRec_.data()), br = V::load(bRec_.data() + HF), bn = V::load(bRec_.data() + 2 * HF);
+            for (int t = 0; t < N; ++t) {
+                const float* NS_RESTRICT pre = pre_.data() + (size_t)t * 3 * HF;
+                v acc[4][3];
+                acc[0][0] = bz;
+                acc[0][1] = br;
+                acc[0][2] = bn;
+#pragma GCC unroll 3
+                for (int gate = 0; gate < 3; ++gate) acc[1][gate] = acc[2][gate] = acc[3][gate] = V::splat(0.0f);
+                rnn::matvecReg<VW, 3>(acc, U, hv, std::make_index_sequence<HF>{});
+                v rs[3];
+#pragma GCC unroll 3
+                for (int gate = 0; gate < 3; ++gate) rs[gate] = (acc[0][gate] + acc[1][gate]) + (acc[2][gate] + acc[3][gate]);
+                const v z = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre) + rs[0]);
+                const v r = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre + HF) + rs[1]);
+                const v n = kern::vtanh<VW>(V::load(pre + 2 * HF) + r * rs[2]);
+                hv = n + z * (hv - n);
+                V::store(Y + (size_t)t * HF, hv);
+            }
+            V::store(h, hv);
+            return;
+        }
         for (int t = 0; t < N; ++t) {
             float* NS_RESTRICT pre = pre_.data() + (size_t)t * 3 * H;
             float* NS_RESTRICT y = Y + (size_t)t * H;

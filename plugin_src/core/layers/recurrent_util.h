@@ -1,6 +1,8 @@
 // Helpers shared by the recurrent layers.
 #pragma once
 
+#include <utility>
+
 #include "../kernels.h"
 
 namespace nscore {
@@ -66,6 +68,27 @@ NS_INLINE void matvecAccVec(const float* NS_RESTRICT U, const float* NS_RESTRICT
     }
 #pragma GCC unroll 16
     for (int q = 0; q < NVEC; ++q) V::store(g + q * VW, (a0[q] + a1[q]) + (a2[q] + a3[q]));
+}
+
+// Hidden state held in one vector register (H == VW): acc[k mod 4][gate] +=
+// U(gate rows, k) * h[k] for every k, with h[k] broadcast from the register
+// (a lane shuffle) rather than reloaded from memory after a store.
+template <int VW, size_t K, size_t... I>
+NS_INLINE typename kern::Vec<VW>::type splatLane(typename kern::Vec<VW>::type x, std::index_sequence<I...>) {
+    return __builtin_shufflevector(x, x, ((void)I, (int)K)...);
+}
+template <int VW, int G, size_t K>
+NS_INLINE void matvecRegStep(typename kern::Vec<VW>::type (&acc)[4][G], const float* NS_RESTRICT U,
+                             typename kern::Vec<VW>::type hv) {
+    using V = kern::Vec<VW>;
+    const typename V::type hk = splatLane<VW, K>(hv, std::make_index_sequence<VW>{});
+#pragma GCC unroll 4
+    for (int gate = 0; gate < G; ++gate) acc[K & 3][gate] += V::load(U + K * G * VW + gate * VW) * hk;
+}
+template <int VW, int G, size_t... K>
+NS_INLINE void matvecReg(typename kern::Vec<VW>::type (&acc)[4][G], const float* NS_RESTRICT U,
+                         typename kern::Vec<VW>::type hv, std::index_sequence<K...>) {
+    (matvecRegStep<VW, G, K>(acc, U, hv), ...);
 }
 
 // Hidden sizes specialised at compile time; anything else runs the generic path.
