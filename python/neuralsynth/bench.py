@@ -4,7 +4,7 @@ Timing runs inside C++ (``ns_model_bench``), single thread, float32, in blocks o
 ``block_size``. In the same run the machine's float32 matrix-product throughput
 (numpy sgemm, one thread) is measured, and each model's arithmetic rate is given
 as a share of it, so figures compare across noisy machines. Models are measured
-round-robin over several rounds and the median is reported.
+round-robin over several rounds; the median and the best are reported.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class _nullcontext:
 
 
 def run(
-    models: list[tuple[str, Model]], block_size: int = 64, seconds: float = 0.25, rounds: int = 3
+    models: list[tuple[str, Model]], block_size: int = 64, seconds: float = 0.2, rounds: int = 5
 ) -> tuple[list[Result], float]:
     samples: dict[str, list[float]] = {name: [] for name, _ in models}
     gemm: list[float] = []
@@ -161,11 +161,15 @@ def main(
     for r in results:
         target = ""
         if r.target_ns is not None:
-            verdict = "met" if r.ns_per_sample <= r.target_ns else "MISSED"
-            target = f"<= {r.target_ns:.0f} ns: {verdict} (others: {r.others})"
+            med = "met" if r.ns_per_sample <= r.target_ns else "missed"
+            best = "met" if r.ns_min <= r.target_ns else "missed"
+            target = f"<= {r.target_ns:.0f} ns: median {med}, best {best} (others: {r.others})"
         print(
             f"{r.name:<24}{r.weights:>8}{r.macs_per_sample:>9}{r.ns_per_sample:>11.1f}{r.ns_min:>9.1f}"
             f"{r.realtime_factor:>12.1f}{r.gflops:>9.1f}{100 * r.sgemm_share:>8.1f}%  {target}"
         )
-    print("x realtime = seconds of 48 kHz audio processed per second of one core; medians of 3 interleaved rounds.")
+    print(
+        "ns/sample: median of 5 interleaved rounds (best in brackets); x realtime = seconds of 48 kHz audio per "
+        "second of one core. Shared machines are noisy: compare the sgemm share across runs, not absolute times."
+    )
     return 0
