@@ -37,7 +37,7 @@ inline void tanhArray(float* x, size_t n) noexcept {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         V::type v = V::load(x + i);
-        if (Sigmoid) v = 0.5f + 0.5f * kern::vtanh<16>(0.5f * v);
+        if (Sigmoid) v = kern::vfma<16>(kern::vtanh<16>(0.5f * v), 0.5f, 0.5f);
         else v = kern::vtanh<16>(v);
         V::store(x + i, v);
     }
@@ -45,7 +45,7 @@ inline void tanhArray(float* x, size_t n) noexcept {
         float tmp[16] = {0};
         for (size_t j = i; j < n; ++j) tmp[j - i] = x[j];
         V::type v = V::load(tmp);
-        if (Sigmoid) v = 0.5f + 0.5f * kern::vtanh<16>(0.5f * v);
+        if (Sigmoid) v = kern::vfma<16>(kern::vtanh<16>(0.5f * v), 0.5f, 0.5f);
         else v = kern::vtanh<16>(v);
         V::store(tmp, v);
         for (size_t j = i; j < n; ++j) x[j] = tmp[j - i];

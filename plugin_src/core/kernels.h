@@ -77,7 +77,7 @@ void rowsKernel(const TapProduct& p, int rowOffset, int N, const float* bias, co
                 for (int j = 0; j < TT; ++j) {
                     const float xs = x[(ptrdiff_t)j * p.ldx + k];
 #pragma GCC unroll 4
-                    for (int q = 0; q < NV; ++q) acc[j][q] += wv[q] * xs;
+                    for (int q = 0; q < NV; ++q) acc[j][q] = vfma<VW>(wv[q], xs, acc[j][q]);
                 }
             }
         }
@@ -92,7 +92,7 @@ void rowsKernel(const TapProduct& p, int rowOffset, int N, const float* bias, co
                 for (int j = 0; j < TT; ++j) {
                     const float xs = x[(ptrdiff_t)j * p.ldx2 + k];
 #pragma GCC unroll 4
-                    for (int q = 0; q < NV; ++q) acc[j][q] += wv[q] * xs;
+                    for (int q = 0; q < NV; ++q) acc[j][q] = vfma<VW>(wv[q], xs, acc[j][q]);
                 }
             }
         }
@@ -128,12 +128,12 @@ inline void rowKernel1(const TapProduct& p, int rowOffset, int N, const float* b
             const float* x = p.X + (ptrdiff_t)(t + (p.xoff ? p.xoff[tap] : 0)) * p.ldx;
             int k = 0;
             if (p.ldw == 1)
-                for (; k + 8 <= p.K; k += 8) part += V::load(w + k) * V::load(x + k);
-            for (; k < p.K; ++k) tail += w[(size_t)k * p.ldw] * x[k];
+                for (; k + 8 <= p.K; k += 8) part = vfma<8>(V::load(w + k), V::load(x + k), part);
+            for (; k < p.K; ++k) tail = sfma(w[(size_t)k * p.ldw], x[k], tail);
         }
         if (p.W2) {
             const float* x = p.X2 + (ptrdiff_t)t * p.ldx2;
-            for (int k = 0; k < p.K2; ++k) tail += p.W2[(size_t)k * p.ldw2 + rowOffset] * x[k];
+            for (int k = 0; k < p.K2; ++k) tail = sfma(p.W2[(size_t)k * p.ldw2 + rowOffset], x[k], tail);
         }
         float s = hsum8(part) + tail;
         if (bias) s += bias[rowOffset];

@@ -27,8 +27,57 @@ struct Vec {
     typedef float utype __attribute__((vector_size(VW * 4), aligned(4)));
     static NS_INLINE type load(const float* p) { return *reinterpret_cast<const utype*>(p); }
     static NS_INLINE void store(float* p, type v) { *reinterpret_cast<utype*>(p) = v; }
-    static NS_INLINE type splat(float x) { return type{} + x; }
+    static NS_INLINE type splat(float x) {
+        // A plain broadcast (0 + x would cost an add under strict FP, and turn -0 into +0).
+        float lanes[VW];
+        for (int i = 0; i < VW; ++i) lanes[i] = x;
+        return load(lanes);
+    }
 };
+
+// Fused multiply-add, spelled out. The core is compiled with -ffp-contract=off so
+// that every build of it (bridge, plugins, tests) rounds identically whatever the
+// compiler's inlining decisions: a*b+c is fused exactly where the code says so.
+template <int VW>
+NS_INLINE typename Vec<VW>::type vfma(typename Vec<VW>::type a, typename Vec<VW>::type b, typename Vec<VW>::type c) {
+    using v = typename Vec<VW>::type;
+#if defined(__AVX512F__)
+    if constexpr (VW == 16) return (v)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#endif
+#if defined(__FMA__)
+    if constexpr (VW == 8) return (v)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+    if constexpr (VW == 4) return (v)_mm_fmadd_ps((__m128)a, (__m128)b, (__m128)c);
+    if constexpr (VW == 2) {
+        v r;
+        for (int i = 0; i < 2; ++i) r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+        return r;
+    }
+#elif defined(__clang__) && defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_fma)
+    return __builtin_elementwise_fma(a, b, c);
+#endif
+#endif
+    return a * b + c;  // no FMA in this ISA: unfused, and the same in every build of it
+}
+template <int VW>
+NS_INLINE typename Vec<VW>::type vfma(typename Vec<VW>::type a, float b, typename Vec<VW>::type c) {
+    return vfma<VW>(a, Vec<VW>::splat(b), c);
+}
+template <int VW>
+NS_INLINE typename Vec<VW>::type vfma(typename Vec<VW>::type a, typename Vec<VW>::type b, float c) {
+    return vfma<VW>(a, b, Vec<VW>::splat(c));
+}
+template <int VW>
+NS_INLINE typename Vec<VW>::type vfma(typename Vec<VW>::type a, float b, float c) {
+    return vfma<VW>(a, Vec<VW>::splat(b), Vec<VW>::splat(c));
+}
+NS_INLINE float sfma(float a, float b, float c) {
+#if defined(__FMA__) || defined(__aarch64__)
+    return __builtin_fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
 
 // 1 / q. Where the ISA has a reciprocal estimate, use it plus one Newton step
 // (relative error ~1e-7): the divider is not pipelined (a 512-bit divide blocks
@@ -51,16 +100,17 @@ NS_INLINE typename Vec<VW>::type vrecip(typename Vec<VW>::type q) {
 #elif defined(__AVX__)
     if constexpr (VW == 8) {
         r = (v)_mm256_rcp_ps((__m256)q);
-        r = r + r * (1.0f - q * r);
+        r = vfma<VW>(r, vfma<VW>(-q, r, 1.0f), r);
     } else if constexpr (VW == 4) {
         r = (v)_mm_rcp_ps((__m128)q);
-        r = r + r * (1.0f - q * r);
+        r = vfma<VW>(r, vfma<VW>(-q, r, 1.0f), r);
     } else
 #endif
     {
         return 1.0f / q;
     }
-    return r + r * (1.0f - q * r);
+    // One Newton step: r' = r + r (1 - q r).
+    return vfma<VW>(r, vfma<VW>(-q, r, 1.0f), r);
 }
 
 // tanh(x) ~ x P(x^2) / Q(x^2) on [-7.9053, 7.9053] (clamped outside, where
@@ -78,15 +128,15 @@ NS_INLINE typename Vec<VW>::type vtanh(typename Vec<VW>::type x) {
     // evaluation tree matters more than the operation count.
     const v x4 = x2 * x2;
     const v x8 = x4 * x4;
-    const v p01 = 4.89352455891786e-03f + 6.37261928875436e-04f * x2;
-    const v p23 = 1.48572235717979e-05f + 5.12229709037114e-08f * x2;
-    const v p45 = -8.60467152213735e-11f + 2.00018790482477e-13f * x2;
-    const v p03 = p01 + p23 * x4;
-    const v p46 = p45 + -2.76076847742355e-16f * x4;
-    const v p = x * (p03 + p46 * x8);
-    const v q01 = 4.89352518554385e-03f + 2.26843463243900e-03f * x2;
-    const v q23 = 1.18534705686654e-04f + 1.19825839466702e-06f * x2;
-    const v q = q01 + q23 * x4;
+    const v p01 = vfma<VW>(x2, 6.37261928875436e-04f, V::splat(4.89352455891786e-03f));
+    const v p23 = vfma<VW>(x2, 5.12229709037114e-08f, V::splat(1.48572235717979e-05f));
+    const v p45 = vfma<VW>(x2, 2.00018790482477e-13f, V::splat(-8.60467152213735e-11f));
+    const v p03 = vfma<VW>(p23, x4, p01);
+    const v p46 = vfma<VW>(x4, -2.76076847742355e-16f, p45);
+    const v p = x * vfma<VW>(p46, x8, p03);
+    const v q01 = vfma<VW>(x2, 2.26843463243900e-03f, V::splat(4.89352518554385e-03f));
+    const v q23 = vfma<VW>(x2, 1.19825839466702e-06f, V::splat(1.18534705686654e-04f));
+    const v q = vfma<VW>(q23, x4, q01);
     return p * vrecip<VW>(q);
 }
 

@@ -471,6 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_bench.add_argument("--json", action="store_true", help="print JSON")
     p_bench.set_defaults(func=_cmd_bench)
+
+    from neuralsynth.plugin_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "neuralsynth_core.h"
+#if NS_WITH_SOXR
+#include "RateBridge.h"
+#endif
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -129,6 +132,32 @@ int main(int argc, char** argv) {
         std::printf("%s: allocations=%ld frees=%ld finite=%s %s\n", argv[a], allocs, frees, finite ? "yes" : "no",
                     ok ? "OK" : "FAIL");
         failures += ok ? 0 : 1;
+#if NS_WITH_SOXR
+        // The plugin's path when the host rate differs: 44.1 kHz host, model at its own rate.
+        if (ni == 1 && no == 1) {
+            RateBridge bridge;
+            std::string err;
+            m->prepare(m->info().sampleRate, 256);
+            if (!bridge.prepare(44100.0, m->info().sampleRate, maxBlock, err)) {
+                std::printf("%s [resampled]: prepare failed: %s FAIL\n", argv[a], err.c_str());
+                ++failures;
+                continue;
+            }
+            auto& model = *m;
+            auto run = [&](const float* x, float* y, int k) { model.process(x, y, k); };
+            g_allocs = 0;
+            g_frees = 0;
+            g_counting = true;
+            const int rs[] = {1, 7, 64, 33, 64, 2, 64};
+            for (int round = 0; round < 40; ++round)
+                for (int k : rs) bridge.process(in[0].data(), out[0].data(), k, run);
+            g_counting = false;
+            const bool rok = g_allocs.load() == 0 && g_frees.load() == 0;
+            std::printf("%s [resampled 44100 Hz, latency %d]: allocations=%ld frees=%ld %s\n", argv[a], bridge.latency(),
+                        g_allocs.load(), g_frees.load(), rok ? "OK" : "FAIL");
+            failures += rok ? 0 : 1;
+        }
+#endif
     }
     return failures ? 1 : 0;
 }

@@ -88,10 +88,10 @@ private:
                 v rs[3];
 #pragma GCC unroll 3
                 for (int gate = 0; gate < 3; ++gate) rs[gate] = (acc[0][gate] + acc[1][gate]) + (acc[2][gate] + acc[3][gate]);
-                const v z = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre) + rs[0]);
-                const v r = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre + HF) + rs[1]);
-                const v n = kern::vtanh<VW>(V::load(pre + 2 * HF) + r * rs[2]);
-                hv = n + z * (hv - n);
+                const v z = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre) + rs[0]), 0.5f, 0.5f);
+                const v r = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre + HF) + rs[1]), 0.5f, 0.5f);
+                const v n = kern::vtanh<VW>(kern::vfma<VW>(r, rs[2], V::load(pre + 2 * HF)));
+                hv = kern::vfma<VW>(z, hv - n, n);
                 V::store(Y + (size_t)t * HF, hv);
             }
             V::store(h, hv);
@@ -124,10 +124,10 @@ private:
                             const int o = gate * HF + q * VW;
                             // Four chains when the accumulators fit the register file, else two.
                             constexpr int CH = 3 * NH * 4 <= 24 ? 4 : 2;
-                            acc[0][gate][q] += V::load(u + o) * h[k];
-                            acc[1 % CH][gate][q] += V::load(u + 3 * HF + o) * h[k + 1];
-                            acc[2 % CH][gate][q] += V::load(u + 2 * 3 * HF + o) * h[k + 2];
-                            acc[3 % CH][gate][q] += V::load(u + 3 * 3 * HF + o) * h[k + 3];
+                            acc[0][gate][q] = kern::vfma<VW>(V::load(u + o), h[k], acc[0][gate][q]);
+                            acc[1 % CH][gate][q] = kern::vfma<VW>(V::load(u + 3 * HF + o), h[k + 1], acc[1 % CH][gate][q]);
+                            acc[2 % CH][gate][q] = kern::vfma<VW>(V::load(u + 2 * 3 * HF + o), h[k + 2], acc[2 % CH][gate][q]);
+                            acc[3 % CH][gate][q] = kern::vfma<VW>(V::load(u + 3 * 3 * HF + o), h[k + 3], acc[3 % CH][gate][q]);
                         }
                 }
 #pragma GCC unroll 8
@@ -136,10 +136,10 @@ private:
 #pragma GCC unroll 3
                     for (int gate = 0; gate < 3; ++gate)
                         rs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
-                    const v z = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre + q * VW) + rs[0]);
-                    const v r = 0.5f + 0.5f * kern::vtanh<VW>(V::load(pre + HF + q * VW) + rs[1]);
-                    const v n = kern::vtanh<VW>(V::load(pre + 2 * HF + q * VW) + r * rs[2]);
-                    const v hn = n + z * (V::load(h + q * VW) - n);
+                    const v z = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre + q * VW) + rs[0]), 0.5f, 0.5f);
+                    const v r = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre + HF + q * VW) + rs[1]), 0.5f, 0.5f);
+                    const v n = kern::vtanh<VW>(kern::vfma<VW>(r, rs[2], V::load(pre + 2 * HF + q * VW)));
+                    const v hn = kern::vfma<VW>(z, V::load(h + q * VW) - n, n);
                     V::store(h + q * VW, hn);
                     V::store(y + q * VW, hn);
                 }

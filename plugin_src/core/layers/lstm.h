@@ -99,11 +99,11 @@ private:
                 v gs[4];
 #pragma GCC unroll 4
                 for (int gate = 0; gate < 4; ++gate) gs[gate] = (acc[0][gate] + acc[1][gate]) + (acc[2][gate] + acc[3][gate]);
-                const v ig = 0.5f + 0.5f * kern::vtanh<VW>(gs[0]);
-                const v fg = 0.5f + 0.5f * kern::vtanh<VW>(gs[1]);
-                const v og = 0.5f + 0.5f * kern::vtanh<VW>(gs[2]);
+                const v ig = kern::vfma<VW>(kern::vtanh<VW>(gs[0]), 0.5f, 0.5f);
+                const v fg = kern::vfma<VW>(kern::vtanh<VW>(gs[1]), 0.5f, 0.5f);
+                const v og = kern::vfma<VW>(kern::vtanh<VW>(gs[2]), 0.5f, 0.5f);
                 const v gg = kern::vtanh<VW>(gs[3]);
-                cv = fg * cv + ig * gg;
+                cv = kern::vfma<VW>(fg, cv, ig * gg);
                 hv = og * kern::vtanh<VW>(cv);
                 V::store(Y + (size_t)t * HF, hv);
             }
@@ -137,10 +137,10 @@ private:
                             const int o = gate * HF + q * VW;
                             // Four chains when the accumulators fit the register file, else two.
                             constexpr int CH = 4 * NH * 4 <= 24 ? 4 : 2;
-                            acc[0][gate][q] += V::load(u + o) * h[k];
-                            acc[1 % CH][gate][q] += V::load(u + 4 * HF + o) * h[k + 1];
-                            acc[2 % CH][gate][q] += V::load(u + 2 * 4 * HF + o) * h[k + 2];
-                            acc[3 % CH][gate][q] += V::load(u + 3 * 4 * HF + o) * h[k + 3];
+                            acc[0][gate][q] = kern::vfma<VW>(V::load(u + o), h[k], acc[0][gate][q]);
+                            acc[1 % CH][gate][q] = kern::vfma<VW>(V::load(u + 4 * HF + o), h[k + 1], acc[1 % CH][gate][q]);
+                            acc[2 % CH][gate][q] = kern::vfma<VW>(V::load(u + 2 * 4 * HF + o), h[k + 2], acc[2 % CH][gate][q]);
+                            acc[3 % CH][gate][q] = kern::vfma<VW>(V::load(u + 3 * 4 * HF + o), h[k + 3], acc[3 % CH][gate][q]);
                         }
                 }
                 float* NS_RESTRICT y = Y + (size_t)t * H;
@@ -150,11 +150,11 @@ private:
 #pragma GCC unroll 4
                     for (int gate = 0; gate < 4; ++gate)
                         gs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
-                    const v ig = 0.5f + 0.5f * kern::vtanh<VW>(gs[0]);
-                    const v fg = 0.5f + 0.5f * kern::vtanh<VW>(gs[1]);
-                    const v og = 0.5f + 0.5f * kern::vtanh<VW>(gs[2]);
+                    const v ig = kern::vfma<VW>(kern::vtanh<VW>(gs[0]), 0.5f, 0.5f);
+                    const v fg = kern::vfma<VW>(kern::vtanh<VW>(gs[1]), 0.5f, 0.5f);
+                    const v og = kern::vfma<VW>(kern::vtanh<VW>(gs[2]), 0.5f, 0.5f);
                     const v gg = kern::vtanh<VW>(gs[3]);
-                    const v cn = fg * V::load(c + q * VW) + ig * gg;
+                    const v cn = kern::vfma<VW>(fg, V::load(c + q * VW), ig * gg);
                     V::store(c + q * VW, cn);
                     const v hn = og * kern::vtanh<VW>(cn);
                     V::store(h + q * VW, hn);

@@ -23,13 +23,13 @@ NS_INLINE void matvecAcc(const float* NS_RESTRICT U, const float* NS_RESTRICT h,
         const float* u0 = U + (size_t)k * M;
         const float* u1 = u0 + M;
         for (int i = 0; i < M; ++i) {
-            g[i] += u0[i] * h0;
-            a1[i] += u1[i] * h1;
+            g[i] = kern::sfma(u0[i], h0, g[i]);
+            a1[i] = kern::sfma(u1[i], h1, a1[i]);
         }
     }
     if (k < H) {
         const float* u0 = U + (size_t)k * M;
-        for (int i = 0; i < M; ++i) g[i] += u0[i] * h[k];
+        for (int i = 0; i < M; ++i) g[i] = kern::sfma(u0[i], h[k], g[i]);
     }
     for (int i = 0; i < M; ++i) g[i] += a1[i];
 }
@@ -55,16 +55,16 @@ NS_INLINE void matvecAccVec(const float* NS_RESTRICT U, const float* NS_RESTRICT
         const float* u = U + (size_t)k * M;
 #pragma GCC unroll 16
         for (int q = 0; q < NVEC; ++q) {
-            a0[q] += V::load(u + q * VW) * h[k];
-            a1[q] += V::load(u + M + q * VW) * h[k + 1];
-            a2[q] += V::load(u + 2 * M + q * VW) * h[k + 2];
-            a3[q] += V::load(u + 3 * M + q * VW) * h[k + 3];
+            a0[q] = kern::vfma<VW>(V::load(u + q * VW), h[k], a0[q]);
+            a1[q] = kern::vfma<VW>(V::load(u + M + q * VW), h[k + 1], a1[q]);
+            a2[q] = kern::vfma<VW>(V::load(u + 2 * M + q * VW), h[k + 2], a2[q]);
+            a3[q] = kern::vfma<VW>(V::load(u + 3 * M + q * VW), h[k + 3], a3[q]);
         }
     }
     for (; k < H; ++k) {
         const float* u = U + (size_t)k * M;
 #pragma GCC unroll 16
-        for (int q = 0; q < NVEC; ++q) a0[q] += V::load(u + q * VW) * h[k];
+        for (int q = 0; q < NVEC; ++q) a0[q] = kern::vfma<VW>(V::load(u + q * VW), h[k], a0[q]);
     }
 #pragma GCC unroll 16
     for (int q = 0; q < NVEC; ++q) V::store(g + q * VW, (a0[q] + a1[q]) + (a2[q] + a3[q]));
@@ -83,7 +83,8 @@ NS_INLINE void matvecRegStep(typename kern::Vec<VW>::type (&acc)[4][G], const fl
     using V = kern::Vec<VW>;
     const typename V::type hk = splatLane<VW, K>(hv, std::make_index_sequence<VW>{});
 #pragma GCC unroll 4
-    for (int gate = 0; gate < G; ++gate) acc[K & 3][gate] += V::load(U + K * G * VW + gate * VW) * hk;
+    for (int gate = 0; gate < G; ++gate)
+        acc[K & 3][gate] = kern::vfma<VW>(V::load(U + K * G * VW + gate * VW), hk, acc[K & 3][gate]);
 }
 template <int VW, int G, size_t... K>
 NS_INLINE void matvecReg(typename kern::Vec<VW>::type (&acc)[4][G], const float* NS_RESTRICT U,
