@@ -19,3 +19,29 @@ RTNEURAL_DIR = FIXTURES / "rtneural"
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# --------------------------------------------------------------------------------------------
+# Plugins built by the project (CMake + JUCE), shared by the plugin tests. Building takes a
+# few minutes the first time on a fresh machine (the JUCE modules), seconds after that.
+
+PLUGIN_NAME = "NS Test Drive"
+STANDARD_MODEL = NAM_DIR / "wavenet_a1_standard.nam"
+
+
+@pytest.fixture(scope="session")
+def plugin_bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from neuralsynth.plugins.build import build
+
+    out = tmp_path_factory.mktemp("dist")
+    built = build(STANDARD_MODEL, PLUGIN_NAME, formats="vst3,lv2,standalone", out=out, log=lambda *_: None)
+    return {b.format: b.path for b in built}
+
+
+@pytest.fixture(scope="session")
+def loader_bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from neuralsynth.plugins.build import build
+
+    out = tmp_path_factory.mktemp("dist-loader")
+    built = build(None, "NS Test Loader", formats="vst3", out=out, log=lambda *_: None)
+    return {b.format: b.path for b in built}

@@ -1,8 +1,7 @@
 """The plugin validation battery.
 
-The tests that count run the battery on a plugin the project built (VST3 through pedalboard,
-VST3 and LV2 through DawDreamer); they skip only when no built plugin is there. Point
-NEURALSYNTH_PLUGIN_ARTEFACTS at a JUCE build's ``<target>_artefacts/Release`` folder.
+The tests that count run the battery on a plugin the project builds (conftest.py's
+``plugin_bundles``: VST3 through pedalboard, VST3 and LV2 through DawDreamer).
 
 The fake effect below exists only to test the checks themselves: with each flaw switched on,
 the battery must fail the check that looks for that flaw (and only that one).
@@ -11,7 +10,6 @@ the battery must fail the check that looks for that flaw (and only that one).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,33 +18,21 @@ import pytest
 from neuralsynth.plugins import validate
 from neuralsynth.plugins.validate import CHECK_NAMES, HOST_CHECKS, CheckResult, run_checks, run_validation
 
-ARTEFACTS = Path(os.environ.get("NEURALSYNTH_PLUGIN_ARTEFACTS",
-                                "/tmp/nsplug/build/NeuralSynthEffect_artefacts/Release"))
 CONFIGS = [("pedalboard", "VST3"), ("dawdreamer", "VST3"), ("dawdreamer", "LV2")]
 
 
 # --------------------------------------------------------------------------------------------
-# The real plugin
+# The real plugin (built by the session fixture in conftest.py)
 
 
 @pytest.fixture(scope="module")
-def artefacts() -> Path:
-    if not sorted((ARTEFACTS / "VST3").glob("*.vst3")):
-        pytest.skip(f"no built plugin: {ARTEFACTS}/VST3 has no .vst3 bundle "
-                    "(set NEURALSYNTH_PLUGIN_ARTEFACTS to a JUCE build's <target>_artefacts/Release)")
-    return ARTEFACTS
-
-
-@pytest.fixture(scope="module")
-def battery(artefacts: Path):
+def battery(plugin_bundles: dict[str, Path]):
     cache: dict[tuple[str, str], dict[str, CheckResult]] = {}
 
     def run(host: str, fmt: str) -> dict[str, CheckResult]:
         if (host, fmt) not in cache:
-            bundles = sorted((artefacts / fmt).glob(f"*.{fmt.lower()}"))
-            if not bundles:
-                pytest.skip(f"no {fmt} bundle in {artefacts / fmt}")
-            cache[host, fmt] = {r.name: r for r in run_validation(bundles[0], host, quick=True, log=None)}
+            bundle = plugin_bundles[fmt.lower()]
+            cache[host, fmt] = {r.name: r for r in run_validation(bundle, host, quick=True, log=None)}
         return cache[host, fmt]
 
     return run

@@ -122,12 +122,46 @@ def run(
     return results, peak
 
 
+def plugin_vs_core(plugin: str, model: str, block_size: int = 512, seconds: float = 2.0, rounds: int = 5) -> dict:
+    """ns/sample of the plugin in pedalboard (mono, DC blocker and smoothing included) and of the
+    bare core through the bridge, on the same model and block size, interleaved in one run."""
+    from .plugins.hosts import open_plugin
+
+    core = Model.from_file(model, max_block_size=block_size)
+    host = open_plugin(plugin, "pedalboard", core.sample_rate, block_size)
+    n = int(seconds * core.sample_rate)
+    x = (0.3 * np.random.default_rng(0).standard_normal(n)).astype(np.float32)[None, :]
+    host.process(x[:, : block_size * 4], core.sample_rate, block_size=block_size)  # settle the configuration
+    p_ns, c_ns = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        host.process(x, core.sample_rate, block_size=block_size, reset=False)
+        p_ns.append((time.perf_counter() - t0) * 1e9 / n)
+        c_ns.append(core.bench(block_size, n))
+    p, c = statistics.median(p_ns), statistics.median(c_ns)
+    return {"plugin": plugin, "model": model, "block_size": block_size, "plugin_ns_per_sample": p,
+            "core_ns_per_sample": c, "ratio": p / c}
+
+
 def main(
-    models: list[str] | None = None, block_size: int = 64, seconds: float | None = None, as_json: bool = False
+    models: list[str] | None = None, block_size: int = 64, seconds: float | None = None, as_json: bool = False,
+    plugin: str | None = None,
 ) -> int:
     seconds = 0.25 if seconds is None else float(seconds)
     if block_size < 1:
         raise ValueError("--block-size must be >= 1")
+    if plugin:
+        if not models or len(models) != 1:
+            raise ValueError("--plugin needs exactly one MODEL: the model the plugin embeds")
+        r = plugin_vs_core(plugin, models[0], block_size=max(block_size, 64), seconds=max(seconds * 4, 1.0))
+        if as_json:
+            print(json.dumps(r, indent=2))
+        else:
+            verdict = "within 15%" if r["ratio"] <= 1.15 else "MORE than 15% slower"
+            print(f"plugin in pedalboard: {r['plugin_ns_per_sample']:.1f} ns/sample; bare core through the bridge: "
+                  f"{r['core_ns_per_sample']:.1f} ns/sample; ratio {r['ratio']:.3f} ({verdict}); block "
+                  f"{r['block_size']}, medians of 5 interleaved rounds")
+        return 0
     loaded: list[tuple[str, Model]] = []
     if models:
         for path in models:

@@ -379,6 +379,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {}
     if args.seconds is not None:  # otherwise the benchmark's own default applies
         kwargs["seconds"] = args.seconds
+    if args.plugin:
+        kwargs["plugin"] = args.plugin
     result = bench_main(
         models=args.models, block_size=args.block_size, as_json=args.json, **kwargs
     )
@@ -470,6 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds of audio to process per model",
     )
     p_bench.add_argument("--json", action="store_true", help="print JSON")
+    p_bench.add_argument(
+        "--plugin",
+        metavar="PLUGIN",
+        help="also time this built VST3 in pedalboard against the bare core on MODEL (one MODEL)",
+    )
     p_bench.set_defaults(func=_cmd_bench)
 
     from neuralsynth.plugin_cli import add_parsers

@@ -32,6 +32,8 @@ from .signals import standard_signals, to_stereo
 
 DC_CUTOFF_HZ = 5.0  # must match plugin_src/core/dsp/dc_blocker.h
 FLOOR_FACTOR = 10.0
+DEFAULT_TOLERANCE = 1e-5  # at the model's own rate
+RESAMPLED_TOLERANCE = 1e-3  # at another host rate: streaming vs one-shot resampling of the same library
 ULP_SCALE = 2.0**-23
 
 
@@ -121,8 +123,11 @@ def compare(
     passed = max_err <= effective and np.all(np.isfinite(y))
     core_err = None
     if core is not None:
+        # At the model's rate the plugin runs the core's own code: it must agree to the
+        # tolerance outright. Resampled, the streaming and one-shot resamplers differ in the
+        # last bits, which the model amplifies like any other rounding.
         core_err = float(np.max(np.abs(ya - core[:, :n])[:, skip:])) if n > skip else 0.0
-        if core_err > tolerance:
+        if core_err > (effective if skip else tolerance):
             notes.append(f"differs from the C++ core (bridge) by {core_err:.3g}")
             passed = False
     if lag != reported_latency:
@@ -166,7 +171,7 @@ def run_tests(
     reference: str | Path,
     host: str = "pedalboard",
     sample_rate: float | None = None,
-    tolerance: float = 1e-5,
+    tolerance: float | None = None,
     seconds: float = 2.0,
     block_size: int = 512,
     signals: dict[str, np.ndarray] | None = None,
@@ -176,6 +181,8 @@ def run_tests(
     chain = ReferenceChain(reference)
     core_chain = ReferenceChain(reference, engine="cpp")
     rate = float(sample_rate or chain.model.sample_rate)
+    if tolerance is None:
+        tolerance = DEFAULT_TOLERANCE if rate == chain.model.sample_rate else RESAMPLED_TOLERANCE
     h = open_plugin(plugin, host, rate, block_size)
     sigs = signals if signals is not None else standard_signals(rate, seconds)
     results = []
@@ -192,8 +199,9 @@ def run_tests(
         core = core_chain.process(x, rate)
         lat = reported_latency(h)
         # At a foreign host rate the plugin's resamplers start pre-rolled (warm) while the
-        # reference's start cold: their start-up transients differ for ~10 ms.
-        skip = int(round(0.01 * rate)) if rate != chain.model.sample_rate else 0
+        # reference's start cold: their start-up transients differ for about the length of
+        # the filters, which the latency bounds.
+        skip = max(lat, int(round(0.01 * rate))) if rate != chain.model.sample_rate else 0
         res = compare(
             name,
             x,
@@ -224,7 +232,7 @@ def main(
     reference: str,
     host: str = "pedalboard",
     sample_rate: float | None = None,
-    tolerance: float = 1e-5,
+    tolerance: float | None = None,
     report: str | None = None,
     as_json: bool = False,
     strict: bool = False,
@@ -243,8 +251,7 @@ def main(
         "host": host,
         "reference": str(reference),
         "sample_rate": results[0].sample_rate if results else sample_rate,
-        "tolerance": tolerance,
-    }
+        "tolerance": results[0].tolerance if results else tolerance}
     if report:
         from .report import write_report
 
