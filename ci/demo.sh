@@ -11,3 +11,7 @@ echo "== neuralsynth process"
 neuralsynth process "$DATA/wavenet_a1_standard.nam" "$DATA/input.wav" out/demo_output.wav --block-size 64
 echo "== neuralsynth bench"
 neuralsynth bench ${BENCH_ARGS:-}
+echo "== neuralsynth build / test / validate (plugin from the bundled model)"
+neuralsynth build "$DATA/wavenet_a1_standard.nam" --name "Tweed Drive" --out dist
+neuralsynth test "dist/Tweed Drive.vst3" --reference "$DATA/wavenet_a1_standard.nam" --report out/report
+neuralsynth validate "dist/Tweed Drive.vst3" --quick

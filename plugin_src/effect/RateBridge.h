@@ -37,7 +37,7 @@ public:
         modelCap_ = (int)std::ceil(maxBlock_ * ratio) + 256;
         upBuf_.assign((size_t)modelCap_, 0.0f);
         modelOut_.assign((size_t)modelCap_, 0.0f);
-        downBuf_.assign((size_t)maxBlock_ + 256, 0.0f);
+        downBuf_.assign((size_t)std::ceil(modelCap_ * hostRate / modelRate) + 256, 0.0f);
         // Measure how far the chain's output trails its input (an identity model), with
         // single samples and with maximum blocks; the worst deficit is the latency. Then
         // start again from fresh resamplers.
@@ -81,17 +81,28 @@ public:
         soxr_process(up_, in, (size_t)n, &idone, upBuf_.data(), (size_t)modelCap_, &odone);
         const int m = (int)odone;
         if (m > 0) model(upBuf_.data(), modelOut_.data(), m);
-        size_t idone2 = 0, odone2 = 0;
-        soxr_process(down_, modelOut_.data(), (size_t)m, &idone2, downBuf_.data(), downBuf_.size(), &odone2);
-        push(downBuf_.data(), (int)odone2);
+        // Feed all of it: soxr may take only part of the input when its output fills up.
+        for (int fed = 0; fed < m;) {
+            size_t idone2 = 0, odone2 = 0;
+            soxr_process(down_, modelOut_.data() + fed, (size_t)(m - fed), &idone2, downBuf_.data(), downBuf_.size(),
+                         &odone2);
+            push(downBuf_.data(), (int)odone2);
+            fed += (int)idone2;
+            if (idone2 == 0 && odone2 == 0) break;
+        }
         pop(out, n);
     }
 
 private:
     bool create(const soxr_io_spec_t& io, const soxr_quality_spec_t& q, std::string& error) {
         soxr_error_t e = nullptr;
-        up_ = soxr_create(hostRate_, modelRate_, 1, &e, &io, &q, nullptr);
-        if (!e) down_ = soxr_create(modelRate_, hostRate_, 1, &e, &io, &q, nullptr);
+        // Small DFT blocks: soxr's default (up to 2^17) makes integer ratios such as 96 -> 48 kHz
+        // deliver output in bursts seconds apart, which would become latency here.
+        soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+        rt.log2_min_dft_size = 8;
+        rt.log2_large_dft_size = 10;
+        up_ = soxr_create(hostRate_, modelRate_, 1, &e, &io, &q, &rt);
+        if (!e) down_ = soxr_create(modelRate_, hostRate_, 1, &e, &io, &q, &rt);
         if (e) {
             error = std::string("soxr: ") + e;
             destroy();
@@ -100,16 +111,21 @@ private:
         return true;
     }
     int measureDeficit(int block, int total, bool last = false) {
-        std::vector<float> in((size_t)block, 0.0f), mid((size_t)std::ceil(block * modelRate_ / hostRate_) + 256),
-            out((size_t)block + 256);
+        const size_t midCap = (size_t)std::ceil(block * modelRate_ / hostRate_) + 256;
+        std::vector<float> in((size_t)block, 0.0f), mid(midCap),
+            out((size_t)std::ceil(midCap * hostRate_ / modelRate_) + 256);
         long long fed = 0, produced = 0, worst = 0;
         for (int done = 0; done < total; done += block) {
             const int k = std::min(block, total - done);
             size_t i1 = 0, o1 = 0, i2 = 0, o2 = 0;
             soxr_process(up_, in.data(), (size_t)k, &i1, mid.data(), mid.size(), &o1);
-            soxr_process(down_, mid.data(), o1, &i2, out.data(), out.size(), &o2);
+            for (size_t used = 0; used < o1;) {
+                soxr_process(down_, mid.data() + used, o1 - used, &i2, out.data(), out.size(), &o2);
+                produced += (long long)o2;
+                used += i2;
+                if (i2 == 0 && o2 == 0) break;
+            }
             fed += k;
-            produced += (long long)o2;
             worst = std::max(worst, fed - produced);
         }
         return (int)(last ? fed - produced : worst);

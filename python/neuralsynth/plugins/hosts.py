@@ -87,6 +87,7 @@ def _snake(name: str) -> str:
 
 class PedalboardHost:
     name = "pedalboard"
+    compensates_latency = True  # pedalboard trims the reported latency from what it returns
 
     def __init__(self, path: Path) -> None:
         fmt = check_plugin_path(path)
@@ -152,6 +153,7 @@ class PedalboardHost:
 
 class DawDreamerHost:
     name = "dawdreamer"
+    compensates_latency = False
 
     def __init__(self, path: Path, sample_rate: float = 48000.0, block_size: int = 512) -> None:
         fmt = check_plugin_path(path)
