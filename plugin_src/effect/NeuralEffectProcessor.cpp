@@ -293,17 +293,7 @@ void NeuralEffectProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce:
             for (auto& d : dc_) d.reset();
             nonFiniteReset_.store(true);
         }
-        // Delay the dry path by the wet path's latency.
-        const int latency = active_ ? active_->latency : 0;
-        const int cap = (int)dryDelay_[0].size();
-        for (int i = 0; i < len; ++i) {
-            const int w = (dryPos_ + i) % cap, r = (dryPos_ + i - latency + cap) % cap;
-            for (int c = 0; c < nch; ++c) {
-                dryDelay_[(size_t)c][(size_t)w] = dry_.getSample(c, i);
-                dry_.setSample(c, i, dryDelay_[(size_t)c][(size_t)r]);
-            }
-        }
-        dryPos_ = (dryPos_ + len) % cap;
+        delayInPlace(dry_, nch, len);  // the dry path, delayed by the wet path's latency
         for (int i = 0; i < len; ++i) {
             const float go = outGain_.getNextValue();
             const float m = mix_.getNextValue();
