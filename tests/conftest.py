@@ -45,3 +45,12 @@ def loader_bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist-loader")
     built = build(None, "NS Test Loader", formats="vst3", out=out, log=lambda *_: None)
     return {b.format: b.path for b in built}
+
+
+@pytest.fixture(scope="session")
+def vst2_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from neuralsynth.plugins.build import build
+
+    out = tmp_path_factory.mktemp("dist-vst2")
+    (built,) = build(STANDARD_MODEL, PLUGIN_NAME, formats="vst2", out=out, log=lambda *_: None)
+    return built.path

@@ -176,3 +176,9 @@ def test_cli_build_prints_bundle_paths(tmp_path: Path) -> None:
     line = proc.stdout.strip().splitlines()[-1]
     fmt, path = line.split("\t")
     assert fmt == "vst3" and Path(path) == (out / "NS Tiny.vst3").resolve() and Path(path).is_dir()
+
+
+def test_vst2_build_runs_in_dawdreamer(vst2_bundle: Path) -> None:
+    # VST2 (clean-room fst headers) is the format DawDreamer's .fxp preset loading needs.
+    assert vst2_bundle.suffix == ".so"
+    _all_pass(run_tests(vst2_bundle, STANDARD_MODEL, host="dawdreamer", log=lambda *_: None))
