@@ -82,16 +82,6 @@ struct Activation {
     }
 };
 
-template <int N>
-inline void tanhFixed(float* x) noexcept {
-    Eigen::Map<Eigen::Array<float, N, 1>> a(x);
-    a = a.tanh();
-}
-template <int N>
-inline void sigmoidFixed(float* x) noexcept {
-    Eigen::Map<Eigen::Array<float, N, 1>> a(x);
-    a = (a * 0.5f).tanh() * 0.5f + 0.5f;
-}
 inline void tanhDyn(float* x, int n) noexcept { tanhArray<false>(x, (size_t)n); }
 inline void sigmoidDyn(float* x, int n) noexcept { tanhArray<true>(x, (size_t)n); }
 

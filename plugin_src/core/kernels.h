@@ -49,7 +49,6 @@ void rowsKernel(const TapProduct& p, int rowOffset, int N, const float* bias, co
                 int ldy, bool accumulate) {
     using V = Vec<VW>;
     using v = typename V::type;
-    constexpr int MR = VW * NV;
     constexpr int T = NV == 1 ? 8 : (NV == 2 ? 6 : 4);
     v b[NV];
     for (int q = 0; q < NV; ++q) b[q] = bias ? V::load(bias + rowOffset + q * VW) : V::splat(0.0f);
@@ -101,7 +100,6 @@ void rowsKernel(const TapProduct& p, int rowOffset, int N, const float* bias, co
 #pragma GCC unroll 4
             for (int q = 0; q < NV; ++q) V::store(Y + (ptrdiff_t)(t + j) * ldy + rowOffset + q * VW, acc[j][q]);
     };
-    (void)MR;
     int t = 0;
     for (; t + T <= N; t += T) block(t, std::integral_constant<int, T>{});
     for (; t < N; ++t) block(t, std::integral_constant<int, 1>{});

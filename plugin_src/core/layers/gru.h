@@ -64,10 +64,8 @@ private:
     template <int HF>
     void runImpl(float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        constexpr int G3 = HF > 0 ? 3 * HF : 1;
         constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
-        alignas(64) float rl[G3];
-        float* NS_RESTRICT rec = HF > 0 ? rl : rec_.data();
+        float* NS_RESTRICT rec = rec_.data();  // the generic path's recurrent scratch
         float* NS_RESTRICT h = h_.data();
         if constexpr (HF > 0 && HF == VW) {
             // One vector holds the whole hidden state: h lives in a register for the block.

@@ -73,12 +73,10 @@ private:
     template <int HF>
     void runImpl(float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        constexpr int G4 = HF > 0 ? 4 * HF : 1;
         constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
         float* NS_RESTRICT h = h_.data();
         float* NS_RESTRICT c = c_.data();
-        alignas(64) float gl[G4];
-        float* NS_RESTRICT g = HF > 0 ? gl : g_.data();
+        float* NS_RESTRICT g = g_.data();  // the generic path's gate scratch
         if constexpr (HF > 0 && HF == VW && VW <= 8) {
             // One vector holds the whole hidden state: h and c live in registers for the
             // block. (Measured slower for 16 lanes: the lane shuffles compete with the

@@ -34,42 +34,6 @@ NS_INLINE void matvecAcc(const float* NS_RESTRICT U, const float* NS_RESTRICT h,
     for (int i = 0; i < M; ++i) g[i] += a1[i];
 }
 
-// g[0..M) += U h with four independent accumulator chains (k mod 4): the
-// recurrence is latency bound, so shorter chains matter more than instruction
-// count. M must be a multiple of VW.
-template <int M, int VW>
-NS_INLINE void matvecAccVec(const float* NS_RESTRICT U, const float* NS_RESTRICT h, float* NS_RESTRICT g, int H) {
-    using V = kern::Vec<VW>;
-    using v = typename V::type;
-    constexpr int NVEC = M / VW;
-    v a0[NVEC], a1[NVEC], a2[NVEC], a3[NVEC];
-#pragma GCC unroll 16
-    for (int q = 0; q < NVEC; ++q) {
-        a0[q] = V::load(g + q * VW);
-        a1[q] = V::splat(0.0f);
-        a2[q] = V::splat(0.0f);
-        a3[q] = V::splat(0.0f);
-    }
-    int k = 0;
-    for (; k + 4 <= H; k += 4) {
-        const float* u = U + (size_t)k * M;
-#pragma GCC unroll 16
-        for (int q = 0; q < NVEC; ++q) {
-            a0[q] = kern::vfma<VW>(V::load(u + q * VW), h[k], a0[q]);
-            a1[q] = kern::vfma<VW>(V::load(u + M + q * VW), h[k + 1], a1[q]);
-            a2[q] = kern::vfma<VW>(V::load(u + 2 * M + q * VW), h[k + 2], a2[q]);
-            a3[q] = kern::vfma<VW>(V::load(u + 3 * M + q * VW), h[k + 3], a3[q]);
-        }
-    }
-    for (; k < H; ++k) {
-        const float* u = U + (size_t)k * M;
-#pragma GCC unroll 16
-        for (int q = 0; q < NVEC; ++q) a0[q] = kern::vfma<VW>(V::load(u + q * VW), h[k], a0[q]);
-    }
-#pragma GCC unroll 16
-    for (int q = 0; q < NVEC; ++q) V::store(g + q * VW, (a0[q] + a1[q]) + (a2[q] + a3[q]));
-}
-
 // Hidden state held in one vector register (H == VW): acc[k mod 4][gate] +=
 // U(gate rows, k) * h[k] for every k, with h[k] broadcast from the register
 // (a lane shuffle) rather than reloaded from memory after a store.
