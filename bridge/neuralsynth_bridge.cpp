@@ -10,10 +10,17 @@
 #include <vector>
 
 #include "../plugin_src/core/neuralsynth_core.h"
+#include "../plugin_src/core/synth/synth.h"
 
 struct ns_model {
     std::unique_ptr<nscore::Model> model;
 };
+
+struct ns_synth {
+    nscore::synth::SynthEngine engine;
+};
+
+static_assert(sizeof(ns_midi_event) == sizeof(nscore::synth::MidiEvent), "MIDI event layout");
 
 namespace {
 
@@ -150,5 +157,86 @@ int ns_model_bench(ns_model* m, int block, long long numSamples, double* nsPerSa
         return (int)NS_OK;
     });
 }
+
+int ns_synth_param_count(void) { return nscore::synth::kNumParams; }
+
+int ns_synth_param_info(int index, ns_param_info* info) {
+    using namespace nscore::synth;
+    if (!info || index < 0 || index >= kNumParams) return NS_ERR_ARGUMENT;
+    const ParamSpec& p = paramSpec(index);
+    std::memset(info, 0, sizeof(*info));
+    copyStr(info->id, sizeof(info->id), p.id);
+    copyStr(info->name, sizeof(info->name), p.name);
+    copyStr(info->unit, sizeof(info->unit), p.unit);
+    copyStr(info->group, sizeof(info->group), p.group);
+    copyStr(info->choices, sizeof(info->choices), p.choices);
+    info->min_value = p.min;
+    info->max_value = p.max;
+    info->default_value = p.def;
+    info->scale = (int)p.scale;
+    return NS_OK;
+}
+
+float ns_synth_param_from_normalized(int index, float n) {
+    if (index < 0 || index >= nscore::synth::kNumParams) return 0.0f;
+    return nscore::synth::paramFromNormalized(index, n);
+}
+
+float ns_synth_param_to_normalized(int index, float v) {
+    if (index < 0 || index >= nscore::synth::kNumParams) return 0.0f;
+    return nscore::synth::paramToNormalized(index, v);
+}
+
+int ns_synth_create(double sr, int maxBlock, ns_synth** out, char* err, size_t errLen) {
+    if (out) *out = nullptr;
+    if (!out) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_synth_create: null argument");
+    return guarded(err, errLen, [&] {
+        auto h = std::make_unique<ns_synth>();
+        h->engine.prepare(sr, maxBlock);
+        *out = h.release();
+        return (int)NS_OK;
+    });
+}
+
+void ns_synth_free(ns_synth* s) { delete s; }
+
+int ns_synth_load_model_file(ns_synth* s, const char* path, char* err, size_t errLen) {
+    if (!s) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_synth_load_model_file: null synth");
+    return guarded(err, errLen, [&] {
+        s->engine.setModel(path ? nscore::loadModelFile(path) : nullptr);
+        s->engine.reset();
+        return (int)NS_OK;
+    });
+}
+
+int ns_synth_set_param(ns_synth* s, int index, float value) {
+    if (!s || index < 0 || index >= nscore::synth::kNumParams) return NS_ERR_ARGUMENT;
+    s->engine.setParam(index, value);
+    return NS_OK;
+}
+
+int ns_synth_set_param_normalized(ns_synth* s, int index, float n) {
+    if (!s || index < 0 || index >= nscore::synth::kNumParams) return NS_ERR_ARGUMENT;
+    s->engine.setParamNormalized(index, n);
+    return NS_OK;
+}
+
+float ns_synth_get_param(const ns_synth* s, int index) { return s ? s->engine.param(index) : 0.0f; }
+
+int ns_synth_reset(ns_synth* s) {
+    if (!s) return NS_ERR_ARGUMENT;
+    s->engine.reset();
+    return NS_OK;
+}
+
+int ns_synth_process(ns_synth* s, const ns_midi_event* events, int numEvents, float* left, float* right, int n) {
+    if (!s || !left || !right || n < 0 || numEvents < 0 || (numEvents > 0 && !events)) return NS_ERR_ARGUMENT;
+    for (int i = 0; i < numEvents; ++i)
+        if (events[i].sample < 0 || (i > 0 && events[i].sample < events[i - 1].sample)) return NS_ERR_ARGUMENT;
+    s->engine.process(reinterpret_cast<const nscore::synth::MidiEvent*>(events), numEvents, left, right, n);
+    return NS_OK;
+}
+
+int ns_synth_active_voices(const ns_synth* s) { return s ? s->engine.activeVoices() : 0; }
 
 }  // extern "C"

@@ -72,6 +72,46 @@ NS_API int ns_model_reset(ns_model* m);
 NS_API int ns_model_bench(ns_model* m, int block_size, long long num_samples, double* ns_per_sample, char* err,
                           size_t err_len);
 
+
+/* ---------------------------------------------------------------- the NeuralSynth instrument
+ * The same engine the instrument plugin runs (plugin_src/core/synth). Parameters are
+ * addressed by index 0..ns_synth_param_count()-1; real values are in the parameter's unit,
+ * normalized values in 0..1 (the host / .fxp view). ns_synth_process never allocates. */
+typedef struct ns_synth ns_synth;
+
+typedef struct ns_param_info {
+    char id[32];
+    char name[48];
+    char unit[8];
+    char group[24];
+    char choices[128]; /* '|'-separated labels of a choice parameter, else "" */
+    float min_value, max_value, default_value;
+    int scale; /* 0 linear, 1 log, 2 int, 3 choice, 4 cubic */
+} ns_param_info;
+
+typedef struct ns_midi_event {
+    int sample; /* offset inside the ns_synth_process call */
+    unsigned char status, data1, data2, pad;
+} ns_midi_event;
+
+NS_API int ns_synth_param_count(void);
+NS_API int ns_synth_param_info(int index, ns_param_info* info);
+NS_API float ns_synth_param_from_normalized(int index, float normalized);
+NS_API float ns_synth_param_to_normalized(int index, float value);
+
+NS_API int ns_synth_create(double sample_rate, int max_block_size, ns_synth** out, char* err, size_t err_len);
+NS_API void ns_synth_free(ns_synth* s);
+/* The neural stage's model (path NULL = none). Prepared at the synth's rate and block size. */
+NS_API int ns_synth_load_model_file(ns_synth* s, const char* path, char* err, size_t err_len);
+NS_API int ns_synth_set_param(ns_synth* s, int index, float value);
+NS_API int ns_synth_set_param_normalized(ns_synth* s, int index, float normalized);
+NS_API float ns_synth_get_param(const ns_synth* s, int index);
+NS_API int ns_synth_reset(ns_synth* s);
+/* events sorted by sample; left/right: n floats each */
+NS_API int ns_synth_process(ns_synth* s, const ns_midi_event* events, int num_events, float* left, float* right,
+                            int n);
+NS_API int ns_synth_active_voices(const ns_synth* s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Core + bridge: compiler, CMake, Eigen, nlohmann_json. Plugins: JUCE 7 (Debian's juce-modules-source),
 # libsoxr (resampling inside the plugins), fst-dev (VST2 headers), xvfb/xauth (Standalone tests), ccache.
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libsndfile1
-              juce-modules-source libsoxr-dev libsoxr0 fst-dev xvfb xauth ccache procps)
+              juce-modules-source libsoxr-dev libsoxr0 fst-dev dpf-plugins-vst xvfb xauth ccache procps)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +23,6 @@ fi
 PY=${PYTHON:-python3}
 # Build tools first (the package is built without build isolation so no index access is needed mid-build).
 $PY -m pip install -q --disable-pip-version-check "scikit-build-core>=0.9" "cffi>=1.16" cmake ninja 2>&1 | grep -v "WARNING" || true
-$PY -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plugins]" 2>&1 | grep -v "WARNING" || true
+$PY -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plugins,render,ray]" 2>&1 | grep -v "WARNING" || true
 $PY -c "import neuralsynth, neuralsynth.model as m; m.lib(); print('setup: neuralsynth', neuralsynth.__version__, 'bridge built with', m.build_flags())"
 command -v neuralsynth >/dev/null || { echo "setup: the neuralsynth command is not on PATH" >&2; exit 1; }

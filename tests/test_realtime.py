@@ -123,3 +123,12 @@ def test_the_counting_hook_sees_allocations(alloc_test_binary: Path, tmp_path: P
     bad.write_text("{")
     proc = subprocess.run([str(alloc_test_binary), str(bad)], capture_output=True, text=True)
     assert proc.returncode == 1 and "load failed" in proc.stdout
+
+
+def test_synth_engine_never_allocates(alloc_test_binary: Path) -> None:
+    # Notes past the voice limit (stealing), sustain pedal, pitch bend, parameter changes, the
+    # neural stage switching on and off, all-sound-off and reset: no heap allocation.
+    model = NAM_DIR / "wavenet_a1_standard.nam"
+    proc = subprocess.run([str(alloc_test_binary), "--synth", str(model)], capture_output=True, text=True)
+    assert "synth: allocations=0 frees=0 finite=yes OK" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0

@@ -46,6 +46,33 @@ int ns_model_process(ns_model* m, const float* const* inputs, float* const* outp
 int ns_model_reset(ns_model* m);
 int ns_model_bench(ns_model* m, int block_size, long long num_samples, double* ns_per_sample,
                    char* err, size_t err_len);
+typedef struct ns_synth ns_synth;
+typedef struct ns_param_info {
+    char id[32];
+    char name[48];
+    char unit[8];
+    char group[24];
+    char choices[128];
+    float min_value, max_value, default_value;
+    int scale;
+} ns_param_info;
+typedef struct ns_midi_event {
+    int sample;
+    unsigned char status, data1, data2, pad;
+} ns_midi_event;
+int ns_synth_param_count(void);
+int ns_synth_param_info(int index, ns_param_info* info);
+float ns_synth_param_from_normalized(int index, float normalized);
+float ns_synth_param_to_normalized(int index, float value);
+int ns_synth_create(double sample_rate, int max_block_size, ns_synth** out, char* err, size_t err_len);
+void ns_synth_free(ns_synth* s);
+int ns_synth_load_model_file(ns_synth* s, const char* path, char* err, size_t err_len);
+int ns_synth_set_param(ns_synth* s, int index, float value);
+int ns_synth_set_param_normalized(ns_synth* s, int index, float normalized);
+float ns_synth_get_param(const ns_synth* s, int index);
+int ns_synth_reset(ns_synth* s);
+int ns_synth_process(ns_synth* s, const ns_midi_event* events, int num_events, float* left, float* right, int n);
+int ns_synth_active_voices(const ns_synth* s);
 """
 
 STATUS_NAMES = {

@@ -12,6 +12,21 @@ from .plugins.build import DEFAULT_FORMATS
 def _cmd_build(args: argparse.Namespace) -> int:
     from .plugins.build import build
 
+    if args.instrument:
+        if args.runtime_loader:
+            print("neuralsynth: error: --runtime-loader is for effects, not --instrument", file=sys.stderr)
+            return 2
+        from .synth import DEFAULT_MODEL
+
+        model = None if args.no_model else Path(args.model) if args.model else DEFAULT_MODEL
+        built = build(
+            model, args.name, formats=args.formats, out=Path(args.out), portable=args.portable,
+            juce_dir=args.juce_dir, version=args.version, jobs=args.jobs,
+            log=lambda msg: print(msg, file=sys.stderr), kind="instrument",
+        )
+        for b in built:
+            print(f"{b.format}\t{b.path}")
+        return 0
     if args.runtime_loader and args.model:
         print("neuralsynth: error: give a MODEL or --runtime-loader, not both", file=sys.stderr)
         return 2
@@ -67,6 +82,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="MODEL", nargs="?", help="model to embed (.nam or RTNeural .json)")
     p.add_argument("--name", required=True, help='plugin name, e.g. "Tweed Drive"')
     p.add_argument("--runtime-loader", action="store_true", help="no embedded model: the plugin loads model files")
+    p.add_argument(
+        "--instrument",
+        action="store_true",
+        help="build the NeuralSynth instrument (MIDI in); MODEL feeds its neural stage (default: the bundled NAM model)",
+    )
+    p.add_argument("--no-model", action="store_true", help="with --instrument: no neural stage")
     p.add_argument(
         "--formats",
         default=",".join(DEFAULT_FORMATS),

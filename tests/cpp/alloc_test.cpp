@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "neuralsynth_core.h"
+#include "synth/synth.h"
 #if NS_WITH_SOXR
 #include "RateBridge.h"
 #endif
@@ -96,6 +97,51 @@ int main(int argc, char** argv) {
         return 1;
     }
     int failures = 0;
+    if (std::string(argv[1]) == "--synth") {
+        // The instrument engine: notes (with voice stealing), pedal, pitch bend, parameter
+        // changes, all-sound-off and reset, with the model (argv[2]) in its neural stage.
+        namespace syn = nscore::synth;
+        syn::SynthEngine engine;
+        if (argc > 2) {
+            std::string err;
+            auto m = nscore::loadModelFile(argv[2], err);
+            if (!m) {
+                std::printf("synth: model load failed: %s\n", err.c_str());
+                return 1;
+            }
+            engine.setModel(std::move(m));
+        }
+        engine.prepare(44100.0, 64);
+        std::vector<float> L(4096), R(4096);
+        std::vector<syn::MidiEvent> ev;
+        for (int k = 0; k < 12; ++k) ev.push_back({k * 5, 0x90, (uint8_t)(40 + 3 * k), 100, 0});
+        ev.push_back({70, 0xB0, 64, 127, 0});
+        ev.push_back({80, 0xE0, 0, 96, 0});
+        ev.push_back({90, 0x80, 40, 0, 0});
+        ev.push_back({100, 0xB0, 64, 0, 0});
+        ev.push_back({300, 0xB0, 120, 0, 0});
+        g_allocs = 0;
+        g_frees = 0;
+        g_counting = true;
+        for (int round = 0; round < 3; ++round) {
+            engine.setParam(syn::kNeuralMix, round == 1 ? 0.0f : 0.8f);
+            engine.setParam(syn::kFilterCutoff, 300.0f + 1000.0f * round);
+            engine.setParam(syn::kAmpAttack, 2.0f + round);
+            engine.setParam(syn::kLfoShape, (float)round);
+            engine.setParam(syn::kReverbSize, 0.2f * round);
+            engine.process(ev.data(), (int)ev.size(), L.data(), R.data(), 1000);
+            engine.process(nullptr, 0, L.data(), R.data(), 7);
+            engine.process(nullptr, 0, L.data(), R.data(), 4096);
+            engine.reset();
+        }
+        g_counting = false;
+        bool finite = true;
+        for (float v : L) finite = finite && std::isfinite(v);
+        const bool ok = g_allocs.load() == 0 && g_frees.load() == 0 && finite;
+        std::printf("synth: allocations=%ld frees=%ld finite=%s %s\n", g_allocs.load(), g_frees.load(),
+                    finite ? "yes" : "no", ok ? "OK" : "FAIL");
+        return ok ? 0 : 1;
+    }
     for (int a = 1; a < argc; ++a) {
         std::string err;
         auto m = nscore::loadModelFile(argv[a], err);

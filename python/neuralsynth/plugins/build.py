@@ -79,11 +79,19 @@ def parse_formats(text: str | Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def check_model(model: Path) -> str:
+KINDS = {"effect": "NeuralSynthEffect", "instrument": "NeuralSynthInstrument"}
+
+
+def check_model(model: Path, kind: str = "effect") -> str:
     """Load the model with the core before anything compiles; raise ModelError with the loader's message."""
     from ..model import load_model
 
     m = load_model(model)
+    if kind == "instrument" and (m.num_inputs != 1 or m.num_outputs != 1):
+        raise BuildError(
+            f"{model}: the instrument's neural stage needs a model with 1 input and 1 output, "
+            f"this one has {m.num_inputs} inputs and {m.num_outputs} outputs"
+        )
     if m.num_outputs != 1:
         raise BuildError(f"{model}: the model has {m.num_outputs} outputs; an effect plugin needs exactly one")
     if m.num_inputs - 1 > 8:
@@ -128,14 +136,22 @@ def build(
     version: str = "0.1.0",
     jobs: int | None = None,
     log=print,  # noqa: ANN001
+    kind: str = "effect",
 ) -> list[BuiltPlugin]:
+    """Build plugins. kind "effect" embeds `model` (None: a runtime-loader effect); kind "instrument"
+    builds the NeuralSynth instrument with `model` in its neural stage (None: no neural stage)."""
+    if kind not in KINDS:
+        raise BuildError(f"unknown plugin kind {kind!r}: choose effect or instrument")
+    target = KINDS[kind]
     fmts = parse_formats(formats)
     if not name or any(c in name for c in '/\\:"') or name != name.strip():
         raise BuildError(f"--name {name!r}: give a plain name without / \\ : or quotes")
     if model is not None:
         model = Path(model).resolve()
-        summary = check_model(model)
+        summary = check_model(model, kind)
         log(f"model: {model.name} ({summary})")
+    elif kind == "instrument":
+        log("model: none (the instrument's neural stage is off)")
     else:
         log("model: none embedded (runtime-loader plugin)")
     if shutil.which("cmake") is None:
@@ -145,7 +161,7 @@ def build(
     from .. import __version__
 
     key_text = "|".join(
-        [",".join(sorted(fmts)), str(portable), str(juce_dir), __version__, platform.machine(), str(src)]
+        [kind, ",".join(sorted(fmts)), str(portable), str(juce_dir), __version__, platform.machine(), str(src)]
     )
     key = hashlib.sha1(key_text.encode()).hexdigest()[:12]
     build_dir = cache_root() / "plugin-build" / key
@@ -155,6 +171,7 @@ def build(
     log_file.write_text("")
     gen = ["-G", "Ninja"] if shutil.which("ninja") else []
     defs = [
+        f"-DNS_KIND={kind}",
         f"-DNS_PLUGIN_NAME={name}",
         f"-DNS_PLUGIN_CODE={code}",
         f"-DNS_MANUFACTURER_CODE={MANUFACTURER_CODE}",
@@ -174,11 +191,11 @@ def build(
         fcntl.flock(lock, fcntl.LOCK_EX)
         log(f"building {name!r} (code {code}) in {build_dir} ...")
         _run(["cmake", "-S", str(src), "-B", str(build_dir), *gen, *defs], log_file, "CMake configure")
-        targets = [f"NeuralSynthEffect_{FORMAT_TARGETS[f]}" for f in fmts]
+        targets = [f"{target}_{FORMAT_TARGETS[f]}" for f in fmts]
         cmd = ["cmake", "--build", str(build_dir), "--target", *targets]
         cmd += ["-j", str(jobs or os.cpu_count() or 2)]
         _run(cmd, log_file, "plugin build")
-        art = build_dir / "NeuralSynthEffect_artefacts" / "Release"
+        art = build_dir / f"{target}_artefacts" / "Release"
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         results = []
