@@ -11,6 +11,7 @@
 
 #include "../plugin_src/core/neuralsynth_core.h"
 #include "../plugin_src/core/synth/synth.h"
+#include "../plugin_src/core/dsp/denormals.h"
 
 struct ns_model {
     std::unique_ptr<nscore::Model> model;
@@ -118,6 +119,7 @@ int ns_model_info_get(const ns_model* m, ns_model_info* info) {
 
 int ns_model_process(ns_model* m, const float* const* inputs, float* const* outputs, int n) {
     if (!m || !inputs || !outputs || n < 0) return NS_ERR_ARGUMENT;
+    nscore::ScopedFlushDenormals ftz;  // as in the plugins (JUCE ScopedNoDenormals)
     m->model->process(inputs, outputs, n);
     return NS_OK;
 }
@@ -132,6 +134,7 @@ int ns_model_bench(ns_model* m, int block, long long numSamples, double* nsPerSa
     if (!m || !nsPerSample || block < 1 || numSamples < 1)
         return setError(err, errLen, NS_ERR_ARGUMENT, "ns_model_bench: bad argument");
     return guarded(err, errLen, [&] {
+        nscore::ScopedFlushDenormals ftz;
         auto& model = *m->model;
         const int ni = model.numInputs(), no = model.numOutputs();
         std::vector<std::vector<float>> in(ni, std::vector<float>(block)), out(no, std::vector<float>(block));
@@ -172,7 +175,7 @@ int ns_synth_param_info(int index, ns_param_info* info) {
     copyStr(info->choices, sizeof(info->choices), p.choices);
     info->min_value = p.min;
     info->max_value = p.max;
-    info->default_value = p.def;
+    info->default_value = paramDefault(index);
     info->scale = (int)p.scale;
     return NS_OK;
 }
@@ -233,6 +236,7 @@ int ns_synth_process(ns_synth* s, const ns_midi_event* events, int numEvents, fl
     if (!s || !left || !right || n < 0 || numEvents < 0 || (numEvents > 0 && !events)) return NS_ERR_ARGUMENT;
     for (int i = 0; i < numEvents; ++i)
         if (events[i].sample < 0 || (i > 0 && events[i].sample < events[i - 1].sample)) return NS_ERR_ARGUMENT;
+    nscore::ScopedFlushDenormals ftz;  // as in the plugins (JUCE ScopedNoDenormals)
     s->engine.process(reinterpret_cast<const nscore::synth::MidiEvent*>(events), numEvents, left, right, n);
     return NS_OK;
 }

@@ -54,3 +54,19 @@ def vst2_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist-vst2")
     (built,) = build(STANDARD_MODEL, PLUGIN_NAME, formats="vst2", out=out, log=lambda *_: None)
     return built.path
+
+
+# The NeuralSynth instrument, named as the factory presets expect, with the bundled NAM model in
+# its neural stage.
+INSTRUMENT_NAME = "NeuralSynth"
+
+
+@pytest.fixture(scope="session")
+def instrument_bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from neuralsynth.plugins.build import build
+    from neuralsynth.synth import DEFAULT_MODEL
+
+    out = tmp_path_factory.mktemp("instrument")
+    built = build(DEFAULT_MODEL, INSTRUMENT_NAME, formats="vst3,lv2,vst2,standalone", out=out,
+                  log=lambda *_: None, kind="instrument")
+    return {b.format: b.path for b in built}

@@ -32,7 +32,7 @@ juce::AudioProcessorValueTreeState::ParameterLayout NeuralSynthProcessor::makeLa
             return t.getFloatValue();
         };
         layout.add(std::make_unique<juce::AudioParameterFloat>(
-            juce::ParameterID{p.id, 1}, p.name, range, p.def,
+            juce::ParameterID{p.id, 1}, p.name, range, syn::paramDefault(i),
             juce::AudioParameterFloatAttributes().withLabel(unit).withStringFromValueFunction(toText)
                 .withValueFromStringFunction(fromText)));
     }
@@ -74,6 +74,7 @@ void NeuralSynthProcessor::prepareToPlay(double sampleRate, int samplesPerBlock)
     pushParameters();  // prepare() ends in reset(), which starts the smoothers at these values
     try {
         engine_.prepare(sampleRate, juce::jmax(1, samplesPerBlock));
+        startOfPlayback_ = true;
     } catch (const std::exception&) {
         // an absurd sample rate: the engine stays unprepared and renders silence
     }
@@ -85,6 +86,10 @@ void NeuralSynthProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::
     const int channels = buffer.getNumChannels();
     if (channels == 0 || n == 0) return;
     pushParameters();
+    if (startOfPlayback_) {  // values that arrived with the first block (LV2 ports) apply at once
+        engine_.snapSmoothing();
+        startOfPlayback_ = false;
+    }
     float* left = buffer.getWritePointer(0);
     float* right = channels > 1 ? buffer.getWritePointer(1) : nullptr;
     // mono output: render the right channel into a scratch-free place by summing afterwards

@@ -59,6 +59,7 @@ private:
     // from(to(from(n))), which can differ from the bridge's from(n) in the last bit
     std::array<juce::AudioParameterFloat*, nscore::synth::kNumParams> raw_{};
     juce::String modelDescription_;
+    bool startOfPlayback_ = true;
 
     JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(NeuralSynthProcessor)
 };

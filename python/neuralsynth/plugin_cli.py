@@ -85,7 +85,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--instrument",
         action="store_true",
-        help="build the NeuralSynth instrument (MIDI in); MODEL feeds its neural stage (default: the bundled NAM model)",
+        help="build the NeuralSynth instrument (MIDI in); MODEL feeds its neural stage "
+        "(default: the bundled NAM model)",
     )
     p.add_argument("--no-model", action="store_true", help="with --instrument: no neural stage")
     p.add_argument(

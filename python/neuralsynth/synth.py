@@ -14,6 +14,7 @@ samples, whatever the block size (events are applied at their exact sample).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -114,14 +115,16 @@ class Note:
 
 
 def note_events(notes: Iterable[Note], sample_rate: float) -> list[tuple[int, int, int, int]]:
-    """(sample, status, data1, data2) events, sorted; times rounded to the nearest sample.
+    """(sample, status, data1, data2) events, sorted.
 
-    Note-offs sort before note-ons at the same sample (a repeated key restarts cleanly).
+    Times become samples the way DawDreamer's ``add_midi_note`` does it (measured): note-on at
+    floor(start * sr), note-off at floor(start * sr + duration * sr), so bridge and host renders of
+    the same notes line up to the sample. Note-offs sort before note-ons at the same sample.
     """
     ev = []
     for n in notes:
-        on = int(round(n.start * sample_rate))
-        off = int(round((n.start + n.duration) * sample_rate))
+        on = math.floor(n.start * sample_rate)
+        off = math.floor(n.start * sample_rate + n.duration * sample_rate)
         ev.append((on, 1, 0x90, int(n.pitch), int(n.velocity)))
         ev.append((off, 0, 0x80, int(n.pitch), 0))
     ev.sort()

@@ -35,7 +35,7 @@ public:
     static constexpr int kSlots = 12;     // plus voices fading out after being stolen
 
     SynthEngine() {
-        for (int i = 0; i < kNumParams; ++i) params_[i] = paramSpec(i).def;
+        for (int i = 0; i < kNumParams; ++i) params_[i] = paramDefault(i);
         (void)WavetableBank::instance();
     }
 
@@ -88,6 +88,17 @@ public:
         updateTargets();
         for (int i = 0; i < kNumSmoothed; ++i) smooth_[i] = target_[i];
         envDirty_ = false;
+    }
+
+    // Jump every smoothed control to its parameter's current value (no glide). Real-time safe.
+    // For hosts that deliver the initial parameter values with the first block rather than
+    // before prepare() (LV2): the render then starts exactly as if the values had been set first.
+    void snapSmoothing() noexcept {
+        updateTargets();
+        reverb_.configure(params_[kReverbSize], params_[kReverbDamping]);
+        for (auto& v : voices_) v.setEnvelopes(sr_, params_);
+        for (int i = 0; i < kNumSmoothed; ++i) smooth_[i] = target_[i];
+        paramsDirty_ = envDirty_ = false;
     }
 
     bool prepared() const { return prepared_; }

@@ -118,7 +118,7 @@ inline float paramFromNormalized(int index, float n) {
     return snapParam(index, v);
 }
 
-inline float paramToNormalized(int index, float v) {
+inline float paramToNormalizedApprox(int index, float v) {
     const ParamSpec& p = paramSpec(index);
     v = snapParam(index, v);
     float n;
@@ -128,6 +128,29 @@ inline float paramToNormalized(int index, float v) {
         default: n = (v - p.min) / (p.max - p.min); break;
     }
     return std::min(1.0f, std::max(0.0f, n));
+}
+
+// The normalized value of a real one, chosen so that paramFromNormalized() gives `v` back
+// exactly whenever some normalized value does (the formula alone can miss by an ulp). Hosts
+// compare and store normalized values; with this, a value that went through a host once comes
+// back bit-identical, so host and bridge renders agree to the sample.
+inline float paramToNormalized(int index, float v) {
+    v = snapParam(index, v);
+    const float n0 = paramToNormalizedApprox(index, v);
+    if (paramFromNormalized(index, n0) == v) return n0;
+    float up = n0, down = n0;
+    for (int k = 0; k < 8; ++k) {
+        up = std::nextafter(up, 2.0f);
+        down = std::nextafter(down, -1.0f);
+        if (up <= 1.0f && paramFromNormalized(index, up) == v) return up;
+        if (down >= 0.0f && paramFromNormalized(index, down) == v) return down;
+    }
+    return n0;
+}
+
+// The default as a value the normalized mapping can reproduce exactly (see above).
+inline float paramDefault(int index) {
+    return paramFromNormalized(index, paramToNormalized(index, paramSpec(index).def));
 }
 
 }  // namespace synth

@@ -1,0 +1,233 @@
+"""Command-line parsers for the preset commands::
+
+    neuralsynth preset show FILE [--plugin PLUGIN] [--json]
+    neuralsynth preset to-json FILE OUT.json [--plugin PLUGIN]
+    neuralsynth preset from-json IN.json OUT.fxp
+    neuralsynth preset random PLUGIN --count N --seed S --out DIR
+
+``--plugin`` (a VST2 ``.so`` or a ``.vst3``) checks a VST2 preset's plugin id and adds the
+parameter names, units and the plugin's own display text (read through DawDreamer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .presets import (
+    Bank,
+    PresetError,
+    Program,
+    check_plugin_id,
+    fourcc,
+    plugin_kind,
+    preset_from_json,
+    preset_to_json,
+    read_preset,
+    write_bytes_atomic,
+    write_preset,
+    write_random_presets,
+)
+
+
+def _descriptions(plugin: str, preset: Program | Bank, source: str) -> list[list[dict[str, Any]] | None]:
+    """Per program of the preset: descriptions with display values from the plugin (None for chunks)."""
+    from .plugins.hosts import check_plugin_path
+    from .presets import dawdreamer_descriptions
+
+    kind = plugin_kind(plugin)
+    check_plugin_path(Path(plugin))
+    if kind == "vst2":
+        check_plugin_id(preset, plugin, source=source)
+    programs = preset.programs if isinstance(preset, Bank) and preset.programs is not None else [preset]
+    if not any(isinstance(p, Program) and p.params is not None for p in programs):
+        return [None] * len(programs)
+    import dawdreamer as daw
+
+    engine = daw.RenderEngine(44100.0, 512)
+    try:
+        processor = engine.make_plugin_processor("preset", str(plugin))
+    except Exception as e:  # noqa: BLE001 - the host's own error, re-raised with the path
+        raise PresetError(f"{plugin}: DawDreamer could not load it: {e}") from None
+    out: list[list[dict[str, Any]] | None] = []
+    for p in programs:
+        if isinstance(p, Program) and p.params is not None:
+            out.append(dawdreamer_descriptions(processor, p.params))
+        else:
+            out.append(None)
+    return out
+
+
+def _to_json(preset: Program | Bank, plugin: str | None, source: str) -> dict[str, Any]:
+    if plugin is None:
+        return preset_to_json(preset)
+    descs = _descriptions(plugin, preset, source)
+    if isinstance(preset, Bank):
+        doc = preset_to_json(preset)
+        if preset.programs is not None:
+            from .presets import program_to_json
+
+            doc["programs"] = [program_to_json(p, d) for p, d in zip(preset.programs, descs, strict=True)]
+        return doc
+    return preset_to_json(preset, descs[0])
+
+
+def _format_program(doc: dict[str, Any], indent: str = "  ") -> list[str]:
+    lines = [f"{indent}name: {doc['name']!r}"]
+    if "params" in doc:
+        lines.append(f"{indent}parameters: {len(doc['params'])}")
+        for p in doc["params"]:
+            label = p.get("name", "")
+            shown = f"{p['value']:.6f}"
+            if "display" in p:
+                shown += f"  {p['display']}" + (f" {p['unit']}" if p.get("unit") else "")
+            elif "real" in p:
+                shown += f"  {p['real']:g}" + (f" {p['unit']}" if p.get("unit") else "")
+            lines.append(f"{indent}  {p['index']:4d}  {label:<24} {shown}")
+    else:
+        lines += _format_chunk(doc["chunk"], indent)
+    return lines
+
+
+def _format_chunk(chunk: dict[str, Any], indent: str) -> list[str]:
+    if chunk["encoding"] == "base64":
+        size = len(chunk["data"]) * 3 // 4 - chunk["data"][-2:].count("=")
+        return [f"{indent}chunk: {size} bytes, opaque (not a JUCE state)"]
+    lines = [f"{indent}chunk: JUCE state <{chunk['root']}>"]
+    for key, value in chunk.get("attributes", {}).items():
+        lines.append(f"{indent}  @{key} = {value!r}")
+    for pid, value in chunk["params"].items():
+        lines.append(f"{indent}  {pid:<24} {value:g}")
+    for text in chunk.get("extra", []):
+        lines.append(f"{indent}  {text[:100]}")
+    return lines
+
+
+def _format(doc: dict[str, Any], source: str, size: int) -> str:
+    kind = "bank" if doc["type"] == "vst2-bank" else "program"
+    pid = doc["plugin_id"]
+    lines = [f"{source}: {kind} ({doc['format']}), {size} bytes"]
+    lines.append(f"  plugin id: {pid!r}, plugin version: {doc['plugin_version']}")
+    if kind == "program":
+        lines += _format_program(doc)
+    elif "programs" in doc:
+        lines.append(f"  programs: {len(doc['programs'])}, current: {doc.get('current_program', '-')}")
+        for i, p in enumerate(doc["programs"]):
+            lines.append(f"  program {i}:")
+            lines += _format_program(p, "    ")
+    else:
+        lines.append(f"  numPrograms: {doc['num_programs']}")
+        lines += _format_chunk(doc["chunk"], "  ")
+    return "\n".join(lines)
+
+
+def _write_text(text: str, out: str) -> None:
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        write_bytes_atomic(text.encode("utf-8"), out)
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    preset = read_preset(args.file)
+    doc = _to_json(preset, args.plugin, args.file)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(_format(doc, args.file, Path(args.file).stat().st_size))
+    return 0
+
+
+def _cmd_to_json(args: argparse.Namespace) -> int:
+    preset = read_preset(args.file)
+    doc = _to_json(preset, args.plugin, args.file)
+    _write_text(json.dumps(doc, indent=2) + "\n", args.out)
+    return 0
+
+
+def _cmd_from_json(args: argparse.Namespace) -> int:
+    try:
+        text = Path(args.input).read_text(encoding="utf-8")
+    except OSError as e:
+        raise PresetError(f"{args.input}: cannot read it: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise PresetError(f"{args.input}: expected UTF-8 JSON text") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise PresetError(f"{args.input}: not JSON: {e}") from None
+    try:
+        preset = preset_from_json(doc)
+    except PresetError as e:
+        raise PresetError(f"{args.input}: {e}") from None
+    suffix = Path(args.out).suffix.lower()
+    if isinstance(preset, Bank) and suffix == ".fxp":
+        raise PresetError(f"{args.out}: the JSON holds a bank: write it to a .fxb file")
+    if isinstance(preset, Program) and suffix == ".fxb":
+        raise PresetError(f"{args.out}: the JSON holds a program: write it to a .fxp file")
+    write_preset(preset, args.out)
+    print(f"{args.out}: {preset.fx_magic} for plugin {fourcc(preset.plugin_id)!r}")
+    return 0
+
+
+def _cmd_random(args: argparse.Namespace) -> int:
+    from .plugins.hosts import check_plugin_path
+
+    if plugin_kind(args.plugin) != "vst2":
+        raise PresetError(f"{args.plugin}: random presets need a VST2 .so plugin")
+    check_plugin_path(Path(args.plugin))
+    for path in write_random_presets(args.plugin, args.count, args.seed, args.out):
+        print(path)
+    return 0
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    preset = sub.add_parser("preset", help="VST2 .fxp/.fxb presets: show, convert to/from JSON, make random ones")
+    psub = preset.add_subparsers(dest="preset_command", metavar="SUBCOMMAND", required=True)
+
+    p = psub.add_parser("show", help="print a preset's header, parameters or chunk")
+    p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
+    p.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, show parameter names and units")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_show)
+
+    p = psub.add_parser("to-json", help="convert a .fxp/.fxb into readable JSON")
+    p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
+    p.add_argument("out", metavar="OUT.json", help="JSON file to write (- for stdout)")
+    p.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, add parameter names and units")
+    p.set_defaults(func=_cmd_to_json)
+
+    p = psub.add_parser("from-json", help="write a .fxp/.fxb from JSON made by to-json")
+    p.add_argument("input", metavar="IN.json")
+    p.add_argument("out", metavar="OUT.fxp", help=".fxp (program) or .fxb (bank) file to write")
+    p.set_defaults(func=_cmd_from_json)
+
+    p = psub.add_parser("random", help="write random FxCk presets for a VST2 plugin")
+    p.add_argument("plugin", metavar="PLUGIN", help="VST2 .so")
+    p.add_argument("--count", type=_count, required=True, help="number of presets")
+    p.add_argument("--seed", type=_seed, required=True, help="random seed (same seed, same presets)")
+    p.add_argument("--out", required=True, help="folder to write the .fxp files into")
+    p.set_defaults(func=_cmd_random)
