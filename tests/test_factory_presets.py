@@ -91,3 +91,17 @@ def test_every_preset_sounds_cleanly_and_categories_behave() -> None:
     assert np.median(onsets["pad"]) > 0.3
     assert max(onsets["pluck"]) < 0.05 and np.median(onsets["keys"]) < 0.05
     assert np.median(sustain["pluck"]) < 0.5 * np.median(sustain["pad"])
+
+
+def test_preset_show_names_the_instrument_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    from neuralsynth.cli import main
+
+    f = FACTORY / "bass" / "04 Acid Bass.fxp"
+    assert main(["preset", "show", str(f), "--instrument", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    params = {p["name"]: p for p in doc["params"]}
+    index = json.loads((FACTORY / "index.json").read_text())
+    values = next(e["values"] for e in index["presets"] if e["name"] == "Acid Bass")
+    assert params["Filter Cutoff"]["real"] == pytest.approx(values["filter_cutoff"])
+    assert params["Filter Cutoff"]["unit"] == "Hz"
+    assert params["Filter Mode"]["display"] == "Low-pass"

@@ -480,8 +480,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_bench.set_defaults(func=_cmd_bench)
 
     from neuralsynth.plugin_cli import add_parsers
+    from neuralsynth.preset_cli import add_parsers as add_preset_parsers
 
     add_parsers(sub)
+    add_preset_parsers(sub)
+    try:
+        from neuralsynth.render_cli import add_parsers as add_render_parsers
+    except ImportError:  # pragma: no cover - the render extra is not installed
+        pass
+    else:
+        add_render_parsers(sub)
     return parser
 
 

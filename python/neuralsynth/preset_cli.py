@@ -61,10 +61,34 @@ def _descriptions(plugin: str, preset: Program | Bank, source: str) -> list[list
     return out
 
 
-def _to_json(preset: Program | Bank, plugin: str | None, source: str) -> dict[str, Any]:
-    if plugin is None:
+def _instrument_descriptions(preset: Program | Bank, source: str) -> list[list[dict[str, Any]] | None]:
+    """Descriptions from the NeuralSynth instrument's own parameter table (no plugin needed)."""
+    from .synth import parameters
+
+    table = parameters()
+    programs = preset.programs if isinstance(preset, Bank) and preset.programs is not None else [preset]
+    out: list[list[dict[str, Any]] | None] = []
+    for p in programs:
+        if not (isinstance(p, Program) and p.params is not None):
+            out.append(None)
+            continue
+        if len(p.params) != len(table):
+            raise PresetError(
+                f"{source}: {len(p.params)} parameters, but the NeuralSynth instrument has {len(table)}"
+            )
+        descs = []
+        for q, n in zip(table, p.params, strict=True):
+            real = q.from_normalized(n)
+            display = q.choices[int(round(real))] if q.scale == "choice" else f"{real:.6g}"
+            descs.append({"index": q.index, "name": q.name, "unit": q.unit, "real": real, "display": display})
+        out.append(descs)
+    return out
+
+
+def _to_json(preset: Program | Bank, plugin: str | None, source: str, instrument: bool = False) -> dict[str, Any]:
+    if plugin is None and not instrument:
         return preset_to_json(preset)
-    descs = _descriptions(plugin, preset, source)
+    descs = _instrument_descriptions(preset, source) if instrument else _descriptions(plugin, preset, source)
     if isinstance(preset, Bank):
         doc = preset_to_json(preset)
         if preset.programs is not None:
@@ -133,7 +157,7 @@ def _write_text(text: str, out: str) -> None:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     preset = read_preset(args.file)
-    doc = _to_json(preset, args.plugin, args.file)
+    doc = _to_json(preset, args.plugin, args.file, args.instrument)
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
@@ -143,7 +167,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _cmd_to_json(args: argparse.Namespace) -> int:
     preset = read_preset(args.file)
-    doc = _to_json(preset, args.plugin, args.file)
+    doc = _to_json(preset, args.plugin, args.file, args.instrument)
     _write_text(json.dumps(doc, indent=2) + "\n", args.out)
     return 0
 
@@ -211,6 +235,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = psub.add_parser("show", help="print a preset's header, parameters or chunk")
     p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
     p.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, show parameter names and units")
+    p.add_argument("--instrument", action="store_true",
+                   help="names, units and values from the NeuralSynth instrument's parameter table")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_show)
 
@@ -218,6 +244,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
     p.add_argument("out", metavar="OUT.json", help="JSON file to write (- for stdout)")
     p.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, add parameter names and units")
+    p.add_argument("--instrument", action="store_true",
+                   help="names, units and values from the NeuralSynth instrument's parameter table")
     p.set_defaults(func=_cmd_to_json)
 
     p = psub.add_parser("from-json", help="write a .fxp/.fxb from JSON made by to-json")
