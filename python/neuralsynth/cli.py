@@ -368,6 +368,14 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.render:
+        from neuralsynth.render.bench import bench_workers
+
+        result = bench_workers(args.render, jobs=args.render_jobs, workers=(1, 2),
+                               log=None if args.json else print)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        return 0
     try:
         from neuralsynth.bench import main as bench_main
     except ModuleNotFoundError as exc:
@@ -477,6 +485,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PLUGIN",
         help="also time this built VST3 in pedalboard against the bare core on MODEL (one MODEL)",
     )
+    p_bench.add_argument(
+        "--render",
+        metavar="PLUGIN",
+        help="instead: dataset rendering throughput of an instrument with 1 and 2 worker processes, and the ratio",
+    )
+    p_bench.add_argument("--render-jobs", type=_positive_int, default=48, help="renders per timing (default: 48)")
     p_bench.set_defaults(func=_cmd_bench)
 
     from neuralsynth.plugin_cli import add_parsers
