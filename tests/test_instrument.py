@@ -8,6 +8,7 @@ bound; in practice they are bit-identical).
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import time
 from pathlib import Path
@@ -132,7 +133,7 @@ def test_factory_fxp_presets_load_natively_in_dawdreamer(instrument_bundles: dic
         assert np.abs(host - ref).max() <= 1e-6, f
         renders.append(host)
     # and the presets really differ from one another
-    for a, b in zip(renders, renders[1:], strict=True):
+    for a, b in itertools.pairwise(renders):
         assert np.abs(a - b).max() > 1e-2
 
 

@@ -271,11 +271,21 @@ def test_huggingface_datasets_reads_the_audio(reference: Path, tmp_path: Path) -
     assert first["path"].endswith(".flac")
     audio, rate = soundfile.read(io.BytesIO(first["bytes"]), dtype="float32")
     assert rate == 44100 and audio.shape == (int(DURATION * 44100),)
-    decoded = ds.cast_column("audio", datasets.Audio())
+
+
+def test_huggingface_audio_feature_decodes(reference: Path, tmp_path: Path) -> None:
+    # datasets >= 4 decodes Audio with torchcodec (torch + FFmpeg); ci/setup.sh installs them when
+    # the machine has the CPU build of torch on disk (a plain `pip install torch` pulls GBs of CUDA).
+    datasets = pytest.importorskip("datasets")
     try:
         import torchcodec  # noqa: F401
     except Exception:
         pytest.skip("datasets decodes audio with torchcodec (+ torch and FFmpeg libraries), not installed")
+    files = sorted(glob.glob(str(reference / "shard-*.parquet")))
+    ds = datasets.load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "hf"))
+    raw = ds.cast_column("audio", datasets.Audio(decode=False))
+    audio, _ = soundfile.read(io.BytesIO(raw[0]["audio"]["bytes"]), dtype="float32")
+    decoded = ds.cast_column("audio", datasets.Audio())
     samples = decoded[0]["audio"].get_all_samples()
     assert samples.sample_rate == 44100
     assert np.array_equal(samples.data.numpy()[0], audio)

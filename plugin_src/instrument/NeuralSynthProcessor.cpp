@@ -80,6 +80,12 @@ void NeuralSynthProcessor::prepareToPlay(double sampleRate, int samplesPerBlock)
     }
 }
 
+void NeuralSynthProcessor::reset() {
+    // Hosts call this with processing suspended or on the audio thread: allocation-free.
+    pushParameters();
+    engine_.reset();
+}
+
 void NeuralSynthProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) {
     juce::ScopedNoDenormals noDenormals;
     const int n = buffer.getNumSamples();

@@ -309,9 +309,11 @@ private:
         const int target = (int)params_[kLfoTarget];
         for (int t = 0; t < n; ++t) {
             for (int s = 0; s < kNumSmoothed; ++s) {
+                // One-pole glide that always lands: once a step no longer moves the float (or the
+                // gap is tiny) it snaps to the target, so the state never depends on history.
                 float& v = smooth_[s];
-                v += (target_[s] - v) * smoothCoef_;
-                if (std::fabs(target_[s] - v) < 1e-6f) v = target_[s];
+                const float nv = v + (target_[s] - v) * smoothCoef_;
+                v = (nv == v || std::fabs(target_[s] - nv) < 1e-6f) ? target_[s] : nv;
             }
             const float lfo = lfoValue();
             advanceLfo();

@@ -1,4 +1,4 @@
-"""Our own plugin validator: a battery of host-level checks for the project's effect plugins.
+"""Our own plugin validator: a battery of host-level checks for the project's effects and instrument.
 
 pluginval and Steinberg's validator are not available, so ``neuralsynth validate PLUGIN`` runs
 this battery through a real host (pedalboard or DawDreamer, see :mod:`.hosts`) and reports every
@@ -33,6 +33,11 @@ non_finite      NaN / Inf in the input never leave the plugin; normal input afte
 DawDreamer renders each call from a fresh graph and exposes neither parameter values nor the
 plugin state, so with ``host="dawdreamer"`` the checks that need streaming, state or parameter
 access are listed as "skipped (host)"; skipped checks count neither as passed nor as failed.
+
+Instruments (MIDI in, no audio input: pedalboard's ``is_instrument``, DawDreamer's zero input
+channels) get the same twelve checks, driven with MIDI instead of audio; see
+:mod:`.validate_instrument`. The kind is found by opening one instance in the process that runs
+the checks.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,6 +77,10 @@ SKIPPED_HOST = "skipped (host)"
 
 class CheckFailed(Exception):
     """A check found the plugin misbehaving; the message says how."""
+
+
+class CheckSkipped(Exception):
+    """A check does not apply to this plugin (e.g. an instrument without a bypass parameter)."""
 
 
 class Host(Protocol):
@@ -125,6 +134,23 @@ class Context:
     quick: bool = False
     streaming: bool = True
     seed: int = 20240611
+    kind: str | None = field(default=None)  # "effect" / "instrument"; None: found on first use
+
+    @property
+    def instrument(self) -> bool:
+        """Whether the plugin is an instrument (MIDI in, no audio in), found by opening one instance.
+
+        A plugin that cannot be opened counts as an effect: the checks then report the failure.
+        """
+        if self.kind is None:
+            try:
+                inst = self.open(48000, 512)
+                self.kind = "instrument" if bool(getattr(inst, "is_instrument", False)) else "effect"
+                del inst
+            except Exception:  # noqa: BLE001 - reported by the checks themselves
+                self.kind = "effect"
+            gc.collect()
+        return self.kind == "instrument"
 
     @property
     def seconds(self) -> float:
@@ -698,39 +724,68 @@ CHECKS: tuple[Check, ...] = (
 CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in CHECKS)
 _BY_NAME = {c.name: c for c in CHECKS}
 
-# Checks a host can run; hosts not listed run all of them.
+# Checks a host can run on an effect; hosts not listed run all of them.
 HOST_CHECKS: dict[str, frozenset[str]] = {
     "dawdreamer": frozenset({"load", "sample_rates", "block_sizes", "silence", "full_scale", "channels"}),
 }
 _SKIP_REASONS = {
     "dawdreamer": "DawDreamer renders every call from a fresh graph and exposes no parameter values or state",
 }
+# The same for instruments: DawDreamer can read and set (normalized) parameters, automate them
+# within a render and reach the bypass parameter, but it cannot continue a render or restore state.
+INSTRUMENT_HOST_CHECKS: dict[str, frozenset[str]] = {
+    "dawdreamer": frozenset(CHECK_NAMES) - {"varying_blocks", "state"},
+}
+_INSTRUMENT_SKIP_REASONS = {
+    "dawdreamer": "DawDreamer renders every call from the start (a render cannot continue another) and its "
+                  "load_state opens an editor, which fails or crashes headless",
+}
 
 
-def _host_runs(host: str, name: str) -> bool:
-    return name in HOST_CHECKS.get(host, frozenset(CHECK_NAMES))
+def _host_runs(host: str, name: str, instrument: bool = False) -> bool:
+    table = INSTRUMENT_HOST_CHECKS if instrument else HOST_CHECKS
+    return name in table.get(host, frozenset(CHECK_NAMES))
 
 
-def _skipped(host: str, name: str) -> CheckResult:
-    reason = _SKIP_REASONS.get(host, f"not supported with host {host}")
+def _skipped(host: str, name: str, instrument: bool = False) -> CheckResult:
+    reasons = _INSTRUMENT_SKIP_REASONS if instrument else _SKIP_REASONS
+    reason = reasons.get(host, f"not supported with host {host}")
     return CheckResult(name, False, f"{SKIPPED_HOST}: {reason}", 0.0, skipped=True)
 
 
+def _check_function(check: Check, ctx: Context) -> Callable[[Context], str]:
+    if not ctx.instrument:
+        return check.func
+    from .validate_instrument import INSTRUMENT_CHECKS  # imports this module: imported when needed
+
+    return INSTRUMENT_CHECKS[check.name]
+
+
 def run_check(check: Check, ctx: Context) -> CheckResult:
-    """One check; any exception is a FAIL of this check with the message."""
+    """One check (its instrument version for an instrument); any exception is a FAIL with the message."""
     t0 = time.perf_counter()
+    skipped = False
     try:
-        detail = check.func(ctx)
+        detail = _check_function(check, ctx)(ctx)
         passed = True
     except CheckFailed as e:
         detail, passed = str(e), False
+    except CheckSkipped as e:
+        detail, passed, skipped = (str(e) if str(e).startswith("skipped") else f"skipped: {e}"), False, True
     except Exception as e:  # noqa: BLE001 - a check never takes the battery down
         where = traceback.extract_tb(e.__traceback__)[-1]
         detail = f"{type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})"
         passed = False
     finally:
         gc.collect()
-    return CheckResult(check.name, passed, " ".join(detail.split()), time.perf_counter() - t0)
+    return CheckResult(check.name, passed, " ".join(detail.split()), time.perf_counter() - t0, skipped=skipped)
+
+
+def _run_or_skip(name: str, ctx: Context) -> CheckResult:
+    """The check, or its "skipped (host)" result when the host cannot run it for this kind of plugin."""
+    if not _host_runs(ctx.host, name, ctx.instrument):
+        return _skipped(ctx.host, name, ctx.instrument)
+    return run_check(_BY_NAME[name], ctx)
 
 
 def run_checks(opener: Opener, host: str = "pedalboard", quick: bool = False,
@@ -740,7 +795,7 @@ def run_checks(opener: Opener, host: str = "pedalboard", quick: bool = False,
     ctx = Context(opener, host, quick, streaming=host != "dawdreamer" if streaming is None else streaming)
     results = []
     for name in _selected(checks):
-        r = run_check(_BY_NAME[name], ctx) if _host_runs(host, name) else _skipped(host, name)
+        r = _run_or_skip(name, ctx)
         results.append(r)
         if log is not None:
             log(_line(r, progress=True))
@@ -776,7 +831,7 @@ def _worker(path: str, host: str, quick: bool, names: list[str], conn: Any) -> N
     ctx = Context(_plugin_opener(path, host), host, quick, streaming=host != "dawdreamer")
     for name in names:
         conn.send(("start", name))
-        conn.send(("result", asdict(run_check(_BY_NAME[name], ctx))))
+        conn.send(("result", asdict(_run_or_skip(name, ctx))))
     conn.send(("end", None))
     conn.close()
 
@@ -872,21 +927,11 @@ def run_validation(path: str | os.PathLike, host: str = "pedalboard", quick: boo
             for r in results:
                 log(_line(r, progress=True))
         return results
-    runnable = [n for n in names if _host_runs(host, n)]
+    # Which checks the host skips depends on the kind of plugin (effect or instrument), which
+    # the process running the checks finds out: every check goes there.
     if isolate:
-        ran = {r.name: r for r in _run_isolated(path, host, quick, runnable, log,
-                                                 timeout or (180.0 if quick else 600.0))}
-    else:
-        ran = {r.name: r for r in run_checks(_plugin_opener(path, host), host, quick, log, runnable)}
-    results = []
-    for n in names:
-        if n in ran:
-            results.append(ran[n])
-        else:
-            results.append(_skipped(host, n))
-            if log is not None:
-                log(_line(results[-1], progress=True))
-    return results
+        return _run_isolated(path, host, quick, names, log, timeout or (180.0 if quick else 600.0))
+    return run_checks(_plugin_opener(path, host), host, quick, log, names)
 
 
 # --------------------------------------------------------------------------------------------
