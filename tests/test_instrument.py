@@ -166,3 +166,24 @@ def test_standalone_starts_and_stops(instrument_bundles: dict[str, Path]) -> Non
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_presets_apply_to_vst3_and_as_state_chunks(instrument_bundles: dict[str, Path], tmp_path: Path) -> None:
+    # FxCk into the VST3 (parameter values, the VST3's extra Bypass left alone), and an FPCh chunk
+    # (our plugin's own state, saved by the VST2 in DawDreamer) into the VST3 and the VST2.
+    from neuralsynth.presets import Program, read_fxb, write_fxp
+
+    preset = ROOT / "presets" / "factory" / "bass" / "04 Acid Bass.fxp"
+    ref = _bridge(np.asarray(read_fxp(preset).params, dtype=np.float32))
+    vst2, vst3 = instrument_bundles["vst2"], instrument_bundles["vst3"]
+    assert np.abs(_dawdreamer(str(vst3), None, preset=preset, plugin_path=vst3) - ref).max() <= 1e-6
+    engine = daw.RenderEngine(SR, 512)
+    synth = engine.make_plugin_processor("synth", str(vst2))
+    assert synth.load_preset(str(preset))
+    synth.save_state(str(tmp_path / "state.fxb"))
+    bank = read_fxb(tmp_path / "state.fxb")
+    assert bank.chunk is not None  # JUCE plugins save opaque chunks
+    chunk = write_fxp(Program(name="Acid chunk", plugin_id=bank.plugin_id, chunk=bank.chunk), tmp_path / "c.fxp")
+    for plugin in (vst3, vst2):
+        host = _dawdreamer(str(plugin), None, preset=chunk, plugin_path=plugin)
+        assert np.abs(host - ref).max() <= 1e-6, plugin

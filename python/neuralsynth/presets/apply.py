@@ -145,6 +145,23 @@ def _number(text: Any) -> float | None:
         return None
 
 
+def _last_is_bypass(processor: Any, n: int) -> bool:
+    try:
+        return n > 0 and str(processor.get_parameter_name(n - 1)).strip().lower() == "bypass"
+    except Exception:  # noqa: BLE001 - a host without names: no special case
+        return False
+
+
+def _instrument_mapping(descs: list[dict[str, Any]]) -> dict[str, tuple[int, Any]]:
+    """NeuralSynth instrument parameter id -> (host index, parameter spec), for parameters the host shows."""
+    try:
+        from ..synth import parameters
+    except Exception:  # noqa: BLE001 - the bridge is not built: no instrument mapping
+        return {}
+    by_name = {str(d["name"]): int(d["index"]) for d in descs}
+    return {p.id: (by_name[p.name], p) for p in parameters() if p.name in by_name}
+
+
 def apply_preset_dawdreamer(
     processor: Any, path: str | os.PathLike, plugin_path: str | os.PathLike
 ) -> Program | Bank:
@@ -165,6 +182,8 @@ def apply_preset_dawdreamer(
     if isinstance(target, Program):
         assert target.params is not None
         n = int(processor.get_plugin_parameter_size())
+        if len(target.params) == n - 1 and _last_is_bypass(processor, n):
+            n -= 1  # JUCE's VST3 wrapper appends a Bypass parameter the VST2 build does not have
         if len(target.params) != n:
             raise PresetError(
                 f"{path}: numParams: expected {n} (the plugin's parameter count), found {len(target.params)}"
@@ -174,8 +193,14 @@ def apply_preset_dawdreamer(
         return preset
     descs = processor.get_parameters_description()
     by_id = {_snake(str(d["name"])): d for d in descs}
+    # Our instrument's parameters are skewed (log cutoff, ...): through VST3 use its own mapping.
+    ours = _instrument_mapping(descs) if kind == "vst3" else {}
     updates: list[tuple[int, float]] = []
     for pid, real in target.params.items():
+        if pid in ours:
+            index, spec = ours[pid]
+            updates.append((index, spec.to_normalized(real)))
+            continue
         d = by_id.get(_snake(pid))
         if d is None:
             raise PresetError(
