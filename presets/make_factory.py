@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             fresh = write_all(Path(tmp), args.plugin_name)
             bad = [p.relative_to(tmp) for p in fresh if not (out / p.relative_to(tmp)).is_file()
                    or (out / p.relative_to(tmp)).read_bytes() != p.read_bytes()]
+            expected = {p.relative_to(tmp) for p in fresh}
+            bad += [p.relative_to(out) for p in sorted((out / "factory").rglob("*"))
+                    if p.is_file() and p.relative_to(out) not in expected]  # stale extra files
         if bad:
             print(f"{len(bad)} preset file(s) differ from a fresh run, e.g. {bad[0]}", file=sys.stderr)
             return 1

@@ -187,3 +187,19 @@ def test_presets_apply_to_vst3_and_as_state_chunks(instrument_bundles: dict[str,
     for plugin in (vst3, vst2):
         host = _dawdreamer(str(plugin), None, preset=chunk, plugin_path=plugin)
         assert np.abs(host - ref).max() <= 1e-6, plugin
+
+
+def test_dawdreamer_odd_lengths_and_a_sub_sample_note(instrument_bundles: dict[str, Path]) -> None:
+    # 0.7 s is not a whole number of samples at 44.1 kHz (DawDreamer truncates to 30869), and a note
+    # shorter than a sample starts and ends at the same sample
+    notes = [Note(60, 100, 0.1, 1e-6), Note(64, 90, 0.123456, 0.3)]
+    engine = daw.RenderEngine(SR, 512)
+    synth = engine.make_plugin_processor("synth", str(instrument_bundles["vst2"]))
+    for n in notes:
+        synth.add_midi_note(n.pitch, n.velocity, n.start, n.duration)
+    engine.load_graph([(synth, [])])
+    engine.render(0.7)
+    host = engine.get_audio()
+    ref = Synth(SR).render(notes, 0.7)
+    assert host.shape == ref.shape == (2, 30869)
+    assert np.abs(host - ref).max() <= 1e-6

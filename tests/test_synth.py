@@ -292,3 +292,69 @@ def test_bad_arguments() -> None:
     assert s["filter_cutoff"] == 20000.0
     s["filter_mode"] = "High-pass"
     assert s["filter_mode"] == 2.0
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
+def test_sustain_pedal_and_all_notes_off() -> None:
+    s = clean(osc1_table=0.0, amp_release=20.0)
+    s.reset()
+    n = SR // 4
+    # key down, pedal down, key up: the note keeps sounding while the pedal is held ...
+    y = s.process([(0, 0x90, 57, 100), (10, 0xB0, 64, 127), (100, 0x80, 57, 0)], n)
+    assert _rms(y[0, -2000:]) > 0.1
+    # ... and releases when the pedal comes up (20 ms release: silent 100 ms later)
+    y = s.process([(0, 0xB0, 64, 0)], n)
+    assert _rms(y[0, :200]) > 0.05 and np.abs(y[:, SR // 10 :]).max() == 0.0
+    # CC123 (all notes off) releases held notes; CC120 (all sound off) silences at once
+    s.reset()
+    y = s.process([(0, 0x90, 57, 100), (0, 0x90, 64, 100), (SR // 10, 0xB0, 123, 0)], n)
+    assert _rms(y[0, SR // 10 - 2000 : SR // 10]) > 0.1 and np.abs(y[:, SR // 10 + SR // 20 :]).max() == 0.0
+    s.reset()
+    y = s.process([(0, 0x90, 57, 100), (SR // 10, 0xB0, 120, 0)], n)
+    assert np.abs(y[:, SR // 10 :]).max() == 0.0 and _rms(y[0, : SR // 10]) > 0.1
+
+
+def test_note_shorter_than_a_sample_still_ends() -> None:
+    # on and off at the same sample: on first (as hosts keep insertion order), so it plays its release
+    s = clean(osc1_table=0.0, amp_release=10.0)
+    y = s.render([Note(60, 100, 0.1, 1e-6)], 0.5)
+    assert np.abs(y[:, int(0.2 * SR) :]).max() == 0.0
+
+
+def test_render_length_truncates_like_dawdreamer() -> None:
+    # DawDreamer renders (int64)(seconds * rate) samples: 0.7 s at 44.1 kHz is 30869, not 30870
+    assert Synth(SR, model=None).render([Note(60)], 0.7).shape == (2, int(0.7 * SR)) == (2, 30869)
+
+
+def test_bad_input_to_the_engine() -> None:
+    with pytest.raises(SynthError, match="sample_rate"):
+        Synth(float("nan"))
+    with pytest.raises(SynthError, match="block_size"):
+        Synth(SR, block_size=0)
+    s = Synth(SR, model=None)
+    with pytest.raises(SynthError, match="block_size"):
+        s.render([Note(60)], 1.0, block_size=-1)
+    with pytest.raises(SynthError, match="finite"):
+        Note(60, 100, float("nan"), 1.0)
+    with pytest.raises(SynthError, match="sorted"):
+        s.process([(10, 0x90, 60, 100), (5, 0x80, 60, 0)], 100)
+    with pytest.raises(SynthError, match="0..255"):
+        s.process([(0, 0x190, 60, 100)], 100)
+    with pytest.raises(SynthError, match="sorted"):
+        s.process([(2**31, 0x90, 60, 100)], 100)
+    assert s[np.int64(12)] == s["filter_cutoff"]  # numpy integers index like ints
+    from neuralsynth import ModelError
+
+    with pytest.raises(ModelError, match="no_such.nam"):
+        Synth(SR, model="/no_such.nam")
+
+
+def test_two_input_model_is_refused_for_the_neural_stage(tmp_path) -> None:  # noqa: ANN001
+    from neuralsynth import ModelError, modelgen
+
+    path = modelgen.write_model(modelgen.nam_lstm(np.random.default_rng(1), 8, input_size=2), tmp_path / "c.nam")
+    with pytest.raises(ModelError, match="1 input and 1 output"):
+        Synth(SR, model=path)

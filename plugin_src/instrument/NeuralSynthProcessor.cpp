@@ -113,9 +113,8 @@ void NeuralSynthProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::
     for (const auto meta : midi) {
         const int at = juce::jlimit(0, n, meta.samplePosition);
         render(at);
-        const auto& msg = meta.getMessage();
-        const juce::uint8* raw = msg.getRawData();
-        const int size = msg.getRawDataSize();
+        const juce::uint8* raw = meta.data;  // not meta.getMessage(): a MidiMessage of SysEx allocates
+        const int size = meta.numBytes;
         if (size >= 1 && size <= 3) {
             syn::MidiEvent ev{0, raw[0], size > 1 ? raw[1] : (juce::uint8)0, size > 2 ? raw[2] : (juce::uint8)0, 0};
             engine_.handleEvent(ev);
@@ -136,6 +135,14 @@ void NeuralSynthProcessor::setStateInformation(const void* data, int sizeInBytes
     auto xml = getXmlFromBinary(data, sizeInBytes);
     if (!xml || !xml->hasTagName(params.state.getType())) return;
     params.replaceState(juce::ValueTree::fromXml(*xml));
+}
+
+double NeuralSynthProcessor::getTailLengthSeconds() const {
+    // amp release (to silence) plus the reverb decaying 120 dB (two RT60s) when it is in the mix
+    const float release = raw_[syn::kAmpRelease]->get() * 1e-3f;
+    const float size = raw_[syn::kReverbSize]->get();
+    const float reverb = raw_[syn::kReverbMix]->get() > 0.0f ? 2.0f * syn::Reverb::rt60(size) : 0.0f;
+    return (double)(release + reverb);
 }
 
 juce::AudioProcessorEditor* NeuralSynthProcessor::createEditor() {

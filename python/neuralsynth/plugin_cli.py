@@ -12,7 +12,13 @@ from .plugins.build import DEFAULT_FORMATS
 def _cmd_build(args: argparse.Namespace) -> int:
     from .plugins.build import build
 
+    if args.no_model and not args.instrument:
+        print("neuralsynth: error: --no-model goes with --instrument", file=sys.stderr)
+        return 2
     if args.instrument:
+        if args.no_model and args.model:
+            print("neuralsynth: error: give a MODEL or --no-model, not both", file=sys.stderr)
+            return 2
         if args.runtime_loader:
             print("neuralsynth: error: --runtime-loader is for effects, not --instrument", file=sys.stderr)
             return 2

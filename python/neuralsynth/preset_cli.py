@@ -234,18 +234,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = psub.add_parser("show", help="print a preset's header, parameters or chunk")
     p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
-    p.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, show parameter names and units")
-    p.add_argument("--instrument", action="store_true",
-                   help="names, units and values from the NeuralSynth instrument's parameter table")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, show parameter names and units")
+    who.add_argument("--instrument", action="store_true",
+                     help="names, units and values from the NeuralSynth instrument's parameter table")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_show)
 
     p = psub.add_parser("to-json", help="convert a .fxp/.fxb into readable JSON")
     p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
     p.add_argument("out", metavar="OUT.json", help="JSON file to write (- for stdout)")
-    p.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, add parameter names and units")
-    p.add_argument("--instrument", action="store_true",
-                   help="names, units and values from the NeuralSynth instrument's parameter table")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, add parameter names and units")
+    who.add_argument("--instrument", action="store_true",
+                     help="names, units and values from the NeuralSynth instrument's parameter table")
     p.set_defaults(func=_cmd_to_json)
 
     p = psub.add_parser("from-json", help="write a .fxp/.fxb from JSON made by to-json")

@@ -87,6 +87,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
             _err(f"note: failed job {f['job_index']} ({f['preset_name']}, note {f['note']}): {f['reason']}")
         if summary.failed > 20:
             _err(f"note: ... {summary.failed - 20} more failures in {summary.out}/manifest.json")
+    if summary.rendered == 0 and summary.failed > 0:
+        _err("error: every job failed; see the reasons above and in manifest.json")
+        return 1
     return 0
 
 
@@ -123,6 +126,16 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
 
 
@@ -215,7 +228,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--bridge", type=_non_negative_int, default=0, metavar="N",
                    help="NeuralSynth instrument datasets: re-render N rows through the C bridge and compare")
     c.add_argument("--model", help="with --bridge: the model in the instrument's neural stage (default: bundled)")
-    c.add_argument("--tolerance", type=float, default=1e-6,
+    c.add_argument("--tolerance", type=_tolerance, default=1e-6,
                    help="with --bridge: max abs difference (default: %(default)g)")
     c.add_argument("--rerender", type=_non_negative_int, default=0, metavar="N",
                    help="any plugin: re-render N rows in DawDreamer from the stored parameters and compare; "

@@ -15,6 +15,7 @@ samples, whatever the block size (events are applied at their exact sample).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,6 +111,8 @@ class Note:
             raise SynthError(f"note pitch must be 0..127, got {self.pitch}")
         if not 1 <= int(self.velocity) <= 127:
             raise SynthError(f"note velocity must be 1..127, got {self.velocity}")
+        if not (math.isfinite(self.start) and math.isfinite(self.duration)):
+            raise SynthError(f"note start and duration must be finite, got {self.start}, {self.duration}")
         if self.start < 0 or self.duration <= 0:
             raise SynthError(f"note start must be >= 0 and duration > 0, got {self.start}, {self.duration}")
 
@@ -119,15 +122,17 @@ def note_events(notes: Iterable[Note], sample_rate: float) -> list[tuple[int, in
 
     Times become samples the way DawDreamer's ``add_midi_note`` does it (measured): note-on at
     floor(start * sr), note-off at floor(start * sr + duration * sr), so bridge and host renders of
-    the same notes line up to the sample. Note-offs sort before note-ons at the same sample.
+    the same notes line up to the sample. Events at the same sample keep the order the notes were
+    given in, each note's on before its off (JUCE's MidiBuffer keeps insertion order), so a note
+    shorter than a sample still starts and ends.
     """
     ev = []
-    for n in notes:
+    for k, n in enumerate(notes):
         on = math.floor(n.start * sample_rate)
         off = math.floor(n.start * sample_rate + n.duration * sample_rate)
-        ev.append((on, 1, 0x90, int(n.pitch), int(n.velocity)))
-        ev.append((off, 0, 0x80, int(n.pitch), 0))
-    ev.sort()
+        ev.append((on, 2 * k, 0x90, int(n.pitch), int(n.velocity)))
+        ev.append((off, 2 * k + 1, 0x80, int(n.pitch), 0))
+    ev.sort(key=lambda e: (e[0], e[1]))
     return [(s, st, d1, d2) for s, _, st, d1, d2 in ev]
 
 
@@ -143,6 +148,8 @@ class Synth:
     ) -> None:
         if block_size < 1:
             raise SynthError(f"block_size must be at least 1, got {block_size}")
+        if not (math.isfinite(sample_rate) and 1000 <= sample_rate <= 1536000):
+            raise SynthError(f"sample_rate must be 1000..1536000 Hz, got {sample_rate}")
         self.sample_rate = float(sample_rate)
         self.block_size = int(block_size)
         L = lib()
@@ -164,7 +171,8 @@ class Synth:
         return parameters()
 
     def _param(self, key: str | int) -> SynthParam:
-        if isinstance(key, int):
+        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            key = int(key)
             if not 0 <= key < len(_params()):
                 raise SynthError(f"parameter index {key} out of range 0..{len(_params()) - 1}")
             return _params()[key]
@@ -208,11 +216,15 @@ class Synth:
 
     def process(self, events: Sequence[tuple[int, int, int, int]], n: int) -> np.ndarray:
         """Run n samples with MIDI events (sample offset, status, data1, data2); state carries over."""
+        if not 0 <= n < 2**31:
+            raise SynthError(f"n must be 0..2^31-1 samples, got {n}")
         out = np.zeros((2, n), dtype=np.float32)
         ev = ffi.new("ns_midi_event[]", max(1, len(events)))
         for i, (s, st, d1, d2) in enumerate(events):
-            if not 0 <= s or (i and s < events[i - 1][0]):
-                raise SynthError("events must have sample offsets >= 0, sorted")
+            if not 0 <= s < 2**31 or (i and s < events[i - 1][0]):
+                raise SynthError("events must have sample offsets in 0..2^31-1, sorted")
+            if not (0 <= st <= 255 and 0 <= d1 <= 255 and 0 <= d2 <= 255):
+                raise SynthError(f"event {i}: MIDI bytes must be 0..255, got {(st, d1, d2)}")
             ev[i].sample, ev[i].status, ev[i].data1, ev[i].data2 = int(s), int(st), int(d1), int(d2)
         status = lib().ns_synth_process(
             self._h, ev, len(events), ffi.from_buffer("float[]", out[0]), ffi.from_buffer("float[]", out[1]), n
@@ -223,10 +235,12 @@ class Synth:
 
     def render(self, notes: Iterable[Note], duration: float, block_size: int | None = None) -> np.ndarray:
         """Reset, then render `duration` seconds of `notes` in host-sized blocks; (2, n) float32."""
-        if duration <= 0:
-            raise SynthError(f"duration must be positive, got {duration}")
-        total = int(round(duration * self.sample_rate))
-        block = int(block_size or self.block_size)
+        if not (math.isfinite(duration) and duration > 0):
+            raise SynthError(f"duration must be a positive number of seconds, got {duration}")
+        if block_size is not None and int(block_size) < 1:
+            raise SynthError(f"block_size must be at least 1, got {block_size}")
+        total = int(duration * self.sample_rate)  # as DawDreamer: (int64)(seconds * rate)
+        block = int(block_size if block_size is not None else self.block_size)
         events = note_events(notes, self.sample_rate)
         self.reset()
         out = np.zeros((2, total), dtype=np.float32)

@@ -60,6 +60,7 @@ public:
         if (maxBlockSize < 1 || maxBlockSize > Limits::maxBlockSize)
             throw ModelError(ErrorCode::Argument, "prepare: maxBlockSize must be in 1.." +
                                                       std::to_string(Limits::maxBlockSize));
+        prepared_ = false;  // until everything below has been allocated (process() renders silence)
         sr_ = sampleRate;
         maxBlock_ = maxBlockSize;
         scratch_.assign((size_t)kNumArrays * maxBlock_, 0.0f);

@@ -31,6 +31,9 @@ public:
         }
     }
 
+    // Decay time (-60 dB) in seconds for a room size 0..1.
+    static float rt60(float size) { return 0.25f + 7.75f * size * size; }
+
     // size 0..1 (room scale and decay time), damping 0..1 (high-frequency loss per pass)
     void configure(float size, float damping) {
         if (configured_ && size == size_ && damping == damping_) return;
@@ -38,7 +41,7 @@ public:
         size_ = size;
         damping_ = damping;
         const double scale = 0.35 + (kMaxScale - 0.35) * size;
-        const double rt60 = 0.25 + 7.75 * size * size;  // seconds
+        const double rt60 = Reverb::rt60(size);
         for (int i = 0; i < kLines; ++i) {
             Line& l = lines_[i];
             l.len = std::max(1, std::min((int)l.buf.size() - 1, (int)std::lround(kBaseMs[i] * 1e-3 * scale * sr_)));

@@ -415,7 +415,7 @@ class DawDreamerHost:
                 self.proc.set_automation(i, curve)
                 final[i] = float(curve[-1])
         self.engine.load_graph([(self.proc, [])])
-        self.engine.render(total / self.sample_rate)
+        self.engine.render((total + 0.5) / self.sample_rate)  # DawDreamer truncates seconds * rate
         for i, v in final.items():  # the values stay where the automation left them (and it ends)
             self.proc.set_parameter(i, v)
         y = np.asarray(self.engine.get_audio(), dtype=np.float32)

@@ -53,7 +53,7 @@ class RenderSettings:
 
     @property
     def num_samples(self) -> int:
-        return int(round(self.duration * self.sample_rate))
+        return int(self.duration * self.sample_rate)  # as DawDreamer: (int64)(seconds * rate)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -96,7 +96,7 @@ def make_settings(
             raise RenderOptionError(f"velocities must be within 1..127, got {v}")
     if not (math.isfinite(duration) and duration > 0):
         raise RenderOptionError(f"duration must be a positive number of seconds, got {duration}")
-    if int(round(duration * sample_rate)) < 1:
+    if int(duration * sample_rate) < 1:
         raise RenderOptionError(f"duration {duration} s is shorter than one sample")
     if note_length is None:
         note_length = duration * NOTE_LENGTH_FRACTION
