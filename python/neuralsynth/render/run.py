@@ -484,7 +484,8 @@ def render_dataset(req: RenderRequest, log: Callable[[str], None] | None = None)
             renders_per_second=round(len(jobs) / run_seconds, 3) if run_seconds > 0 else None,
             worker_crashes=crashes,
         )
-        manifest = build_manifest(req, plan, done, True, created, stats)
+        # complete only if every shard made it (a job the backend never returned leaves its shard pending)
+        manifest = build_manifest(req, plan, done, len(done) == len(plan.ranges), created, stats)
         write_json_atomic(out / MANIFEST_NAME, manifest)
     counts = manifest["counts"]
     return RenderSummary(
