@@ -273,6 +273,9 @@ class LocalPool:
             and slot.job is not None
             and time.monotonic() - slot.job_started > self.job_timeout
         )
+        if not slot.ready and slot.process.is_alive() and time.monotonic() - slot.started > self.start_timeout:
+            self._replace(index, start_failed=True)  # a replacement stuck loading the plugin
+            return
         if slot.process.is_alive() and not timed_out:
             return
         reason = f"worker timed out after {self.job_timeout:g} s" if timed_out else _exit_reason(
