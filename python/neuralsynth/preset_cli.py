@@ -228,26 +228,28 @@ def _seed(text: str) -> int:
     return value
 
 
+def _add_descriptions_source(p: argparse.ArgumentParser, verb: str) -> None:
+    """--plugin or --instrument: where parameter names, units and values come from."""
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--plugin", help=f"VST2 .so or .vst3: check the plugin id, {verb} parameter names and units")
+    who.add_argument("--instrument", action="store_true",
+                     help="names, units and values from the NeuralSynth instrument's parameter table")
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     preset = sub.add_parser("preset", help="VST2 .fxp/.fxb presets: show, convert to/from JSON, make random ones")
     psub = preset.add_subparsers(dest="preset_command", metavar="SUBCOMMAND", required=True)
 
     p = psub.add_parser("show", help="print a preset's header, parameters or chunk")
     p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
-    who = p.add_mutually_exclusive_group()
-    who.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, show parameter names and units")
-    who.add_argument("--instrument", action="store_true",
-                     help="names, units and values from the NeuralSynth instrument's parameter table")
+    _add_descriptions_source(p, "show")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_show)
 
     p = psub.add_parser("to-json", help="convert a .fxp/.fxb into readable JSON")
     p.add_argument("file", metavar="FILE", help=".fxp or .fxb file")
     p.add_argument("out", metavar="OUT.json", help="JSON file to write (- for stdout)")
-    who = p.add_mutually_exclusive_group()
-    who.add_argument("--plugin", help="VST2 .so or .vst3: check the plugin id, add parameter names and units")
-    who.add_argument("--instrument", action="store_true",
-                     help="names, units and values from the NeuralSynth instrument's parameter table")
+    _add_descriptions_source(p, "add")
     p.set_defaults(func=_cmd_to_json)
 
     p = psub.add_parser("from-json", help="write a .fxp/.fxb from JSON made by to-json")

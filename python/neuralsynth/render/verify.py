@@ -55,6 +55,16 @@ class VerifyReport:
                 f"(limit {self.tolerance:g})")
         return [f"{head}: {'OK' if self.ok else 'FAILED'}"] + [f"  {p}" for p in self.problems]
 
+    def compare(self, row_id: str, host: np.ndarray, ref: np.ndarray, other: str) -> None:
+        """Record one row's max abs difference between its stored audio and a fresh render (`other`)."""
+        if host.shape != ref.shape:
+            self.problems.append(f"{row_id}: audio shape {host.shape}, {other} {ref.shape}")
+            return
+        err = float(np.max(np.abs(host - ref))) if host.size else 0.0
+        self.compared.append((row_id, err))
+        if not err <= self.tolerance:
+            self.problems.append(f"{row_id}: max abs difference {err:.3g} > {self.tolerance:g}")
+
     def to_dict(self) -> dict[str, Any]:
         return {"what": self.what, "ok": self.ok, "tolerance": self.tolerance, "max_abs_difference": self.worst,
                 "rows": [{"id": i, "max_abs_difference": d} for i, d in self.compared], "problems": self.problems}
@@ -98,6 +108,13 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
+def _manifest(folder: Path) -> dict[str, Any]:
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise DatasetError(f"{folder}: no manifest.json (not a dataset folder?)")
+    return manifest
+
+
 def _settings(manifest: dict[str, Any]) -> dict[str, Any]:
     r = manifest.get("render") or {}
     for key in ("sample_rate", "block_size", "duration", "note_length"):
@@ -116,9 +133,7 @@ def verify_bridge(folder: Path, rows: int = 16, model: str | Path | None = None,
     from ..synth import DEFAULT_MODEL, Note, Synth, parameters
 
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise DatasetError(f"{folder}: no manifest.json (not a dataset folder?)")
+    manifest = _manifest(folder)
     names = [p.get("name") for p in manifest.get("parameters", [])]
     ours = [p.name for p in parameters()]
     if names[: len(ours)] != ours or len(names) > len(ours) + 1:
@@ -133,14 +148,7 @@ def verify_bridge(folder: Path, rows: int = 16, model: str | Path | None = None,
         synth.set_normalized(row["params"][: len(ours)])
         ref = synth.render([Note(row["note"], row["velocity"], 0.0, r["note_length"])], r["duration"])
         host, _ = decode_flac(row["audio"]["bytes"])
-        ref = _quantized(ref, r["sample_rate"])
-        if host.shape != ref.shape:
-            report.problems.append(f"{row['id']}: audio shape {host.shape}, the bridge renders {ref.shape}")
-            continue
-        err = float(np.max(np.abs(host - ref))) if host.size else 0.0
-        report.compared.append((row["id"], err))
-        if not err <= tolerance:
-            report.problems.append(f"{row['id']}: max abs difference {err:.3g} > {tolerance:g}")
+        report.compare(row["id"], host, _quantized(ref, r["sample_rate"]), "the bridge renders")
     return report
 
 
@@ -150,9 +158,7 @@ def verify_rerender(folder: Path, rows: int = 8, tolerance: float = 2.0**-22) ->
     from .worker import RenderWorker
 
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise DatasetError(f"{folder}: no manifest.json (not a dataset folder?)")
+    manifest = _manifest(folder)
     r = _settings(manifest)
     plugin = manifest.get("plugin", {}).get("path")
     if not plugin or not Path(plugin).exists():
@@ -172,14 +178,7 @@ def verify_rerender(folder: Path, rows: int = 8, tolerance: float = 2.0**-22) ->
         audio, _ = worker.render_audio(job)
         host, _ = decode_flac(row["audio"]["bytes"])
         decoded[row["id"]] = host
-        ref = _quantized(audio, r["sample_rate"])
-        if host.shape != ref.shape:
-            report.problems.append(f"{row['id']}: audio shape {host.shape}, the re-render {ref.shape}")
-            continue
-        err = float(np.max(np.abs(host - ref))) if host.size else 0.0
-        report.compared.append((row["id"], err))
-        if not err <= tolerance:
-            report.problems.append(f"{row['id']}: max abs difference {err:.3g} > {tolerance:g}")
+        report.compare(row["id"], host, _quantized(audio, r["sample_rate"]), "the re-render")
     # the audio follows the presets: different parameters, same note -> different audio
     for i, a in enumerate(sampled):
         for b in sampled[i + 1:]:
