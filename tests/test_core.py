@@ -155,6 +155,20 @@ def test_recurrent_layers(kind: str, hidden: int) -> None:
     _compare(doc, _signal(rng, n_in, 1500))
 
 
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+@pytest.mark.parametrize("hidden", [8, 16, 24, 32, 40, 48, 64, 96, 128])
+def test_recurrent_one_input_fixed_sizes(kind: str, hidden: int) -> None:
+    """Every compiled-in hidden size on its one-input path (the input projection formed inside
+    the step), driven hard enough that gate pre-activations pass tanh's saturation point
+    (|x| > 7.9), where the recurrent steps replace the rational approximation by +-1."""
+    rng = np.random.default_rng(1000 + hidden + len(kind))
+    doc = modelgen.rtneural_model(rng, 1, [(kind, hidden), ("dense", 1, "")])
+    x = 14.0 * _signal(rng, 1, 1200)
+    kernel = np.asarray(doc["layers"][0]["weights"][0], dtype=np.float64)
+    assert np.max(np.abs(kernel)) * np.max(np.abs(x)) > 8.0, "the drive does not reach saturation"
+    _compare(doc, x)
+
+
 @pytest.mark.parametrize(
     "arrays",
     [

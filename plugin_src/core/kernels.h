@@ -115,8 +115,85 @@ NS_INLINE float hsum8(Vec<8>::type v) {
     return b[0] + b[1];
 }
 
+// Eight dot products at once: lane j of the result is the sum of the lanes of
+// a[j]. Pairs are folded half against half (a transposing add tree), so each
+// column's sum is formed in the same order whichever other columns it shares
+// the tree with: results do not depend on how a signal is split into blocks.
+NS_INLINE Vec<8>::type hsum8x8(const Vec<8>::type (&a)[8]) {
+    using v = Vec<8>::type;
+    v r[4], s[2];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i)
+        r[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 1, 2, 3, 8, 9, 10, 11) +
+               __builtin_shufflevector(a[2 * i], a[2 * i + 1], 4, 5, 6, 7, 12, 13, 14, 15);
+    // r[i] = [a[2i] folded to 4 | a[2i+1] folded to 4]
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; ++i)
+        s[i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 2, 8, 10, 4, 6, 12, 14) +
+               __builtin_shufflevector(r[2 * i], r[2 * i + 1], 1, 3, 9, 11, 5, 7, 13, 15);
+    // s[i] = pairs of partial sums of columns [4i, 4i+2, 4i+1, 4i+3]
+    const v u = __builtin_shufflevector(s[0], s[1], 0, 2, 8, 10, 4, 6, 12, 14) +
+                __builtin_shufflevector(s[0], s[1], 1, 3, 9, 11, 5, 7, 13, 15);
+    // u = columns [0, 2, 4, 6, 1, 3, 5, 7]
+    return __builtin_shufflevector(u, u, 0, 4, 1, 5, 2, 6, 3, 7);
+}
+
+// Single output row, contiguous weights (ldw == 1, ldw2 == 1) and inner sizes
+// that are multiples of 8: eight time steps at a time, each a vector of
+// elementwise products reduced with hsum8x8.
+inline void rowKernel1x8(const TapProduct& p, int rowOffset, int N, const float* bias, const float* R, int ldr,
+                         float* Y, int ldy, bool accumulate) {
+    using V = Vec<8>;
+    using v = V::type;
+    for (int t0 = 0; t0 < N; t0 += 8) {
+        const int cols = N - t0 < 8 ? N - t0 : 8;
+        v part[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) part[j] = V::splat(0.0f);
+        for (int tap = 0; tap < p.taps; ++tap) {
+            const float* NS_RESTRICT w = p.W + (size_t)tap * p.tapStride + rowOffset;
+            const float* NS_RESTRICT x = p.X + (ptrdiff_t)(t0 + (p.xoff ? p.xoff[tap] : 0)) * p.ldx;
+            for (int k = 0; k < p.K; k += 8) {
+                const v wk = V::load(w + k);
+                if (cols == 8) {
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; ++j) part[j] = vfma<8>(wk, V::load(x + (ptrdiff_t)j * p.ldx + k), part[j]);
+                } else {
+                    for (int j = 0; j < cols; ++j) part[j] = vfma<8>(wk, V::load(x + (ptrdiff_t)j * p.ldx + k), part[j]);
+                }
+            }
+        }
+        if (p.W2) {
+            const float* NS_RESTRICT w = p.W2 + rowOffset;
+            const float* NS_RESTRICT x = p.X2 + (ptrdiff_t)t0 * p.ldx2;
+            for (int k = 0; k < p.K2; k += 8) {
+                const v wk = V::load(w + k);
+                for (int j = 0; j < cols; ++j) part[j] = vfma<8>(wk, V::load(x + (ptrdiff_t)j * p.ldx2 + k), part[j]);
+            }
+        }
+        v s = hsum8x8(part);
+        if (bias) s += V::splat(bias[rowOffset]);
+        if (cols == 8 && ldy == 1 && !R && !accumulate) {
+            V::store(Y + t0 + rowOffset, s);
+            continue;
+        }
+        float out[8];
+        V::store(out, s);
+        for (int j = 0; j < cols; ++j) {
+            float val = out[j];
+            if (R) val += R[(ptrdiff_t)(t0 + j) * ldr + rowOffset];
+            float* y = Y + (ptrdiff_t)(t0 + j) * ldy + rowOffset;
+            *y = accumulate ? *y + val : val;
+        }
+    }
+}
+
 inline void rowKernel1(const TapProduct& p, int rowOffset, int N, const float* bias, const float* R, int ldr,
                        float* Y, int ldy, bool accumulate) {
+    if (p.ldw == 1 && p.K % 8 == 0 && (!p.W2 || (p.ldw2 == 1 && p.K2 % 8 == 0))) {
+        rowKernel1x8(p, rowOffset, N, bias, R, ldr, Y, ldy, accumulate);
+        return;
+    }
     using V = Vec<8>;
     for (int t = 0; t < N; ++t) {
         V::type part = V::splat(0.0f);

@@ -79,11 +79,13 @@ NS_INLINE float sfma(float a, float b, float c) {
 #endif
 }
 
-// 1 / q. Where the ISA has a reciprocal estimate, use it plus one Newton step
-// (relative error ~1e-7): the divider is not pipelined (a 512-bit divide blocks
-// it for ~16 cycles), and the activations need many of them.
+// p / q. Where the ISA has a reciprocal estimate, use it and fold one Newton
+// step into the quotient: y0 = p r0, y = y0 + y0 (1 - q r0) (relative error
+// ~1e-7). The divider is not pipelined (a 512-bit divide blocks it for ~16
+// cycles) and the activations need many quotients; the folded form is also one
+// multiply shorter than refining 1/q first.
 template <int VW>
-NS_INLINE typename Vec<VW>::type vrecip(typename Vec<VW>::type q) {
+NS_INLINE typename Vec<VW>::type vdiv(typename Vec<VW>::type p, typename Vec<VW>::type q) {
     using v = typename Vec<VW>::type;
     v r;
 #if defined(__AVX512F__)
@@ -99,7 +101,7 @@ NS_INLINE typename Vec<VW>::type vrecip(typename Vec<VW>::type q) {
     } else
 #elif defined(__AVX__)
     if constexpr (VW == 8) {
-        r = (v)_mm256_rcp_ps((__m256)q);
+        r = (v)_mm256_rcp_ps((__m256)q);  // 12 bits: one plain Newton step first
         r = vfma<VW>(r, vfma<VW>(-q, r, 1.0f), r);
     } else if constexpr (VW == 4) {
         r = (v)_mm_rcp_ps((__m128)q);
@@ -107,25 +109,24 @@ NS_INLINE typename Vec<VW>::type vrecip(typename Vec<VW>::type q) {
     } else
 #endif
     {
-        return 1.0f / q;
+        return p / q;
     }
-    // One Newton step: r' = r + r (1 - q r).
-    return vfma<VW>(r, vfma<VW>(-q, r, 1.0f), r);
+    const v e = vfma<VW>(-q, r, 1.0f);
+    const v y0 = p * r;
+    return vfma<VW>(y0, e, y0);
 }
 
-// tanh(x) ~ x P(x^2) / Q(x^2) on [-7.9053, 7.9053] (clamped outside, where
-// float tanh is +-1): the degree-13/6 rational approximation Eigen 3.4 uses
-// (coefficients from Eigen's generic_fast_tanh_float), evaluated with Estrin's scheme.
+// tanh(x) ~ x P(x^2) / Q(x^2) on [-L, L], L = 7.9053 (beyond it float tanh is
+// +-1): the degree-13/6 rational approximation Eigen 3.4 uses (coefficients from
+// Eigen's generic_fast_tanh_float), evaluated with Estrin's scheme, since the
+// recurrent layers are latency bound and a shallow tree matters more there than
+// the operation count. Returns the numerator's polynomial P and Q.
+constexpr float kTanhLimit = 7.90531110763549805f;
 template <int VW>
-NS_INLINE typename Vec<VW>::type vtanh(typename Vec<VW>::type x) {
+NS_INLINE void tanhPQ(typename Vec<VW>::type x, typename Vec<VW>::type& P, typename Vec<VW>::type& Q) {
     using V = Vec<VW>;
     using v = typename V::type;
-    const v hi = V::splat(7.90531110763549805f), lo = V::splat(-7.90531110763549805f);
-    x = x > hi ? hi : x;
-    x = x < lo ? lo : x;
     const v x2 = x * x;
-    // Estrin's scheme: the recurrent layers are latency bound, so a shallow
-    // evaluation tree matters more than the operation count.
     const v x4 = x2 * x2;
     const v x8 = x4 * x4;
     const v p01 = vfma<VW>(x2, 6.37261928875436e-04f, V::splat(4.89352455891786e-03f));
@@ -133,11 +134,53 @@ NS_INLINE typename Vec<VW>::type vtanh(typename Vec<VW>::type x) {
     const v p45 = vfma<VW>(x2, 2.00018790482477e-13f, V::splat(-8.60467152213735e-11f));
     const v p03 = vfma<VW>(p23, x4, p01);
     const v p46 = vfma<VW>(x4, -2.76076847742355e-16f, p45);
-    const v p = x * vfma<VW>(p46, x8, p03);
+    P = vfma<VW>(p46, x8, p03);
     const v q01 = vfma<VW>(x2, 2.26843463243900e-03f, V::splat(4.89352518554385e-03f));
     const v q23 = vfma<VW>(x2, 1.19825839466702e-06f, V::splat(1.18534705686654e-04f));
-    const v q = vfma<VW>(q23, x4, q01);
-    return p * vrecip<VW>(q);
+    Q = vfma<VW>(q23, x4, q01);
+}
+
+// Clamp to [-L, L] with a min and a max, in the order that keeps NaN a NaN
+// (VRANGEPS would be one instruction, but it turns NaN into L).
+template <int VW>
+NS_INLINE typename Vec<VW>::type vclampSym(typename Vec<VW>::type x, float L) {
+    using V = Vec<VW>;
+    using v = typename V::type;
+    const v hi = V::splat(L), lo = V::splat(-L);
+    x = x > hi ? hi : x;
+    return x < lo ? lo : x;
+}
+
+// tanh for throughput (activations over whole blocks): clamp, then the rational.
+template <int VW>
+NS_INLINE typename Vec<VW>::type vtanh(typename Vec<VW>::type x) {
+    using v = typename Vec<VW>::type;
+    x = vclampSym<VW>(x, kTanhLimit);
+    v P, Q;
+    tanhPQ<VW>(x, P, Q);
+    return vdiv<VW>(x * P, Q);
+}
+
+// s * tanh(x) for latency (the recurrent steps, where every cycle between two
+// samples counts): the rational runs on x unclamped and the saturated lanes
+// (|x| > L, +-inf) are replaced by +-s at the end, so no clamp sits on the
+// dependency chain; a scale s >= 0 costs nothing there either (it multiplies x
+// while the polynomials are being formed). NaN stays NaN.
+template <int VW>
+NS_INLINE typename Vec<VW>::type vtanhScaled(typename Vec<VW>::type x, typename Vec<VW>::type s) {
+    using v = typename Vec<VW>::type;
+    typedef int iv __attribute__((vector_size(VW * 4)));
+    v P, Q;
+    tanhPQ<VW>(x, P, Q);
+    const v y = vdiv<VW>((x * s) * P, Q);
+    const iv xi = (iv)x;
+    const v ax = (v)(xi & 0x7fffffff);
+    const v sat = (v)((xi & (int)0x80000000) | (iv)s);  // copysign(s, x)
+    return ax > kTanhLimit ? sat : y;
+}
+template <int VW>
+NS_INLINE typename Vec<VW>::type vtanhLat(typename Vec<VW>::type x) {
+    return vtanhScaled<VW>(x, Vec<VW>::splat(1.0f));
 }
 
 }  // namespace kern

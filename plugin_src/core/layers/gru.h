@@ -23,16 +23,21 @@ public:
         // z and r are computed as 0.5 + 0.5 tanh(x / 2): fold the 1/2 into their rows (exact).
         for (int j = 0; j < in; ++j)
             for (int r = 0; r < 2 * H; ++r) Wx_[(size_t)j * 3 * H + r] *= 0.5f;
+        // The n gate's recurrent rows are halved too: r (Un h + bn) = (1 + tanh) (Un h + bn) / 2
+        // is then one FMA on the tanh output.
         for (int j = 0; j < H; ++j)
-            for (int r = 0; r < 2 * H; ++r) U_[(size_t)j * 3 * H + r] *= 0.5f;
-        for (int r = 0; r < 2 * H; ++r) {
-            bIn_[r] *= 0.5f;
+            for (int r = 0; r < 3 * H; ++r) U_[(size_t)j * 3 * H + r] *= 0.5f;
+        for (int r = 0; r < 3 * H; ++r) {
+            if (r < 2 * H) bIn_[r] *= 0.5f;
             bRec_[r] *= 0.5f;
         }
         prod_.plan(3 * H);
-        run_ = &GRU::runImpl<0>;
+        run_ = &GRU::runImpl<0, false>;
 #define NS_X(n) \
-    if (H == n) run_ = &GRU::runImpl<n>;
+    if (H == n) {                           \
+        run_ = &GRU::runImpl<n, false>;     \
+        run1_ = &GRU::runImpl<n, true>;     \
+    }
         NS_RNN_FIXED_SIZES(NS_X)
 #undef NS_X
     }
@@ -51,8 +56,12 @@ public:
         p.K = in_;
         p.X = X;
         p.ldx = in_;
+        if (run1_ && in_ == 1) {
+            (this->*run1_)(X, Y, N);
+            return;
+        }
         prod_.run(p, N, bIn_.data(), nullptr, 0, pre_.data(), 3 * H_);
-        (this->*run_)(Y, N);
+        (this->*run_)(X, Y, N);
     }
     long long numWeights() const override { return stored_; }
     long long macsPerSample() const override { return 3LL * H_ * (in_ + H_) + 3LL * H_; }
@@ -60,9 +69,25 @@ public:
     size_t stateFloats() const override { return pre_.size() + rec_.size() + scratch_.size() + h_.size(); }
 
 private:
+    // The gates from the recurrent sums rs = [z, r, n] (z and r including the
+    // input projection, all rows halved) and the n gate's input projection xn:
+    // returns h' = (1 - z) n + z h, arranged for the chain h -> r -> n -> h'.
+    template <int VW>
+    static NS_INLINE typename kern::Vec<VW>::type gateStep(const typename kern::Vec<VW>::type (&rs)[3],
+                                                            typename kern::Vec<VW>::type xn,
+                                                            typename kern::Vec<VW>::type h) {
+        using v = typename kern::Vec<VW>::type;
+        const v tz = kern::vtanhLat<VW>(rs[0]);
+        const v tr = kern::vtanhLat<VW>(rs[1]);
+        const v n = kern::vtanhLat<VW>(kern::vfma<VW>(tr, rs[2], xn + rs[2]));
+        const v zh = kern::vfma<VW>(tz, 0.5f, 0.5f) * h;
+        return kern::vfma<VW>(kern::vfma<VW>(tz, -0.5f, 0.5f), n, zh);
+    }
+
     // HF > 0: hidden size fixed at compile time (a multiple of 8); HF == 0: any size.
-    template <int HF>
-    void runImpl(float* Y, int N) noexcept {
+    // In1: one input channel, whose projection W x + b is formed inside the step.
+    template <int HF, bool In1>
+    void runImpl(const float* NS_RESTRICT X, float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
         constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
         float* NS_RESTRICT rec = rec_.data();  // the generic path's recurrent scratch
@@ -77,8 +102,21 @@ private:
             for (int t = 0; t < N; ++t) {
                 const float* NS_RESTRICT pre = pre_.data() + (size_t)t * 3 * HF;
                 v acc[4][3];
-                acc[0][0] = bz;
-                acc[0][1] = br;
+                // The input projection joins the z and r sums at the start, off the h chain.
+                v xz, xr, xn;
+                if constexpr (In1) {
+                    const float* W = Wx_.data();
+                    const float* bi = bIn_.data();
+                    xz = kern::vfma<VW>(V::load(W), X[t], V::load(bi));
+                    xr = kern::vfma<VW>(V::load(W + HF), X[t], V::load(bi + HF));
+                    xn = kern::vfma<VW>(V::load(W + 2 * HF), X[t], V::load(bi + 2 * HF));
+                } else {
+                    xz = V::load(pre);
+                    xr = V::load(pre + HF);
+                    xn = V::load(pre + 2 * HF);
+                }
+                acc[0][0] = xz + bz;
+                acc[0][1] = xr + br;
                 acc[0][2] = bn;
 #pragma GCC unroll 3
                 for (int gate = 0; gate < 3; ++gate) acc[1][gate] = acc[2][gate] = acc[3][gate] = V::splat(0.0f);
@@ -86,10 +124,7 @@ private:
                 v rs[3];
 #pragma GCC unroll 3
                 for (int gate = 0; gate < 3; ++gate) rs[gate] = (acc[0][gate] + acc[1][gate]) + (acc[2][gate] + acc[3][gate]);
-                const v z = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre) + rs[0]), 0.5f, 0.5f);
-                const v r = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre + HF) + rs[1]), 0.5f, 0.5f);
-                const v n = kern::vtanh<VW>(kern::vfma<VW>(r, rs[2], V::load(pre + 2 * HF)));
-                hv = kern::vfma<VW>(z, hv - n, n);
+                hv = gateStep<VW>(rs, xn, hv);
                 V::store(Y + (size_t)t * HF, hv);
             }
             V::store(h, hv);
@@ -103,12 +138,18 @@ private:
                 using V = kern::Vec<VW>;
                 using v = typename V::type;
                 constexpr int NH = HF / VW;
+                // Rows [row, row + VW) of the input projection at step t.
+                auto xproj = [this](const float* NS_RESTRICT p, const float* NS_RESTRICT x, int t, int row) {
+                    if constexpr (In1) return kern::vfma<VW>(V::load(Wx_.data() + row), x[t], V::load(bIn_.data() + row));
+                    else return V::load(p + row);
+                };
                 v acc[4][3][NH];  // [chain][gate][vector]
 #pragma GCC unroll 4
                 for (int gate = 0; gate < 3; ++gate)
 #pragma GCC unroll 8
                     for (int q = 0; q < NH; ++q) {
                         acc[0][gate][q] = V::load(bRec_.data() + gate * HF + q * VW);
+                        if (gate < 2) acc[0][gate][q] += xproj(pre, X, t, gate * HF + q * VW);
                         acc[1][gate][q] = acc[2][gate][q] = acc[3][gate][q] = V::splat(0.0f);
                     }
                 const float* NS_RESTRICT U = U_.data();
@@ -134,10 +175,7 @@ private:
 #pragma GCC unroll 3
                     for (int gate = 0; gate < 3; ++gate)
                         rs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
-                    const v z = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre + q * VW) + rs[0]), 0.5f, 0.5f);
-                    const v r = kern::vfma<VW>(kern::vtanh<VW>(V::load(pre + HF + q * VW) + rs[1]), 0.5f, 0.5f);
-                    const v n = kern::vtanh<VW>(kern::vfma<VW>(r, rs[2], V::load(pre + 2 * HF + q * VW)));
-                    const v hn = kern::vfma<VW>(z, V::load(h + q * VW) - n, n);
+                    const v hn = gateStep<VW>(rs, xproj(pre, X, t, 2 * HF + q * VW), V::load(h + q * VW));
                     V::store(h + q * VW, hn);
                     V::store(y + q * VW, hn);
                 }
@@ -147,11 +185,11 @@ private:
                 for (int i = 0; i < 2 * H; ++i) pre[i] += rec[i];
                 tanhDyn(pre, 2 * H);
                 float* NS_RESTRICT n = pre + 2 * H;
-                for (int i = 0; i < H; ++i) n[i] += (0.5f + 0.5f * pre[H + i]) * rec[2 * H + i];
+                for (int i = 0; i < H; ++i) n[i] = kern::sfma(pre[H + i], rec[2 * H + i], n[i] + rec[2 * H + i]);
                 tanhDyn(n, H);
                 for (int i = 0; i < H; ++i) {
                     const float z = 0.5f + 0.5f * pre[i];
-                    const float val = n[i] + z * (h[i] - n[i]);
+                    const float val = kern::sfma(0.5f - 0.5f * pre[i], n[i], z * h[i]);
                     h[i] = val;
                     y[i] = val;
                 }
@@ -164,7 +202,8 @@ private:
     Buffer h_, pre_, rec_, scratch_;
     long long stored_;
     kern::Product prod_;
-    void (GRU::*run_)(float*, int) noexcept;
+    void (GRU::*run_)(const float*, float*, int) noexcept;
+    void (GRU::*run1_)(const float*, float*, int) noexcept = nullptr;
 };
 
 }  // namespace nscore

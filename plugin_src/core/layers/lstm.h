@@ -32,9 +32,12 @@ public:
         if (h0_.empty()) h0_.assign(H, 0.0f);
         if (c0_.empty()) c0_.assign(H, 0.0f);
         prod_.plan(4 * H);
-        run_ = &LSTM::runImpl<0>;
+        run_ = &LSTM::runImpl<0, false>;
 #define NS_X(n) \
-    if (H == n) run_ = &LSTM::runImpl<n>;
+    if (H == n) {                            \
+        run_ = &LSTM::runImpl<n, false>;     \
+        run1_ = &LSTM::runImpl<n, true>;     \
+    }
         NS_RNN_FIXED_SIZES(NS_X)
 #undef NS_X
     }
@@ -58,8 +61,12 @@ public:
         p.K = in_;
         p.X = X;
         p.ldx = in_;
+        if (run1_ && in_ == 1) {
+            (this->*run1_)(X, Y, N);
+            return;
+        }
         prod_.run(p, N, b_.data(), nullptr, 0, pre_.data(), 4 * H_);
-        (this->*run_)(Y, N);
+        (this->*run_)(X, Y, N);
     }
     long long numWeights() const override { return stored_; }
     long long macsPerSample() const override { return 4LL * H_ * (in_ + H_) + 3LL * H_; }
@@ -69,9 +76,30 @@ public:
     }
 
 private:
+    // One step of the cell from the gate pre-activations gs = [i, f, o, g] (the
+    // sigmoid rows already halved): returns c' and sets h'. Arranged for the
+    // dependency chain h -> gates -> c' -> h': i g = (1 + tanh) * (g / 2) is one
+    // FMA on the two tanh outputs (the 1/2 rides in g's tanh), and o scales the
+    // last tanh inside its evaluation.
+    template <int VW>
+    static NS_INLINE typename kern::Vec<VW>::type cellStep(const typename kern::Vec<VW>::type (&gs)[4],
+                                                            typename kern::Vec<VW>::type c,
+                                                            typename kern::Vec<VW>::type& h) {
+        using V = kern::Vec<VW>;
+        using v = typename V::type;
+        const v ti = kern::vtanhLat<VW>(gs[0]);
+        const v fg = kern::vfma<VW>(kern::vtanhLat<VW>(gs[1]), 0.5f, 0.5f);
+        const v og = kern::vfma<VW>(kern::vtanhLat<VW>(gs[2]), 0.5f, 0.5f);
+        const v hg = kern::vtanhScaled<VW>(gs[3], V::splat(0.5f));
+        const v cn = kern::vfma<VW>(fg, c, kern::vfma<VW>(ti, hg, hg));
+        h = kern::vtanhScaled<VW>(cn, og);
+        return cn;
+    }
+
     // HF > 0: hidden size fixed at compile time (a multiple of 8); HF == 0: any size.
-    template <int HF>
-    void runImpl(float* Y, int N) noexcept {
+    // In1: one input channel, whose projection W x + b is formed inside the step.
+    template <int HF, bool In1>
+    void runImpl(const float* NS_RESTRICT X, float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
         constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
         float* NS_RESTRICT h = h_.data();
@@ -90,19 +118,17 @@ private:
                 v acc[4][4];
 #pragma GCC unroll 4
                 for (int gate = 0; gate < 4; ++gate) {
-                    acc[0][gate] = V::load(pre + gate * HF);
+                    if constexpr (In1)
+                        acc[0][gate] = kern::vfma<VW>(V::load(Wx_.data() + gate * HF), X[t], V::load(b_.data() + gate * HF));
+                    else
+                        acc[0][gate] = V::load(pre + gate * HF);
                     acc[1][gate] = acc[2][gate] = acc[3][gate] = V::splat(0.0f);
                 }
                 rnn::matvecReg<VW, 4>(acc, U, hv, std::make_index_sequence<HF>{});
                 v gs[4];
 #pragma GCC unroll 4
                 for (int gate = 0; gate < 4; ++gate) gs[gate] = (acc[0][gate] + acc[1][gate]) + (acc[2][gate] + acc[3][gate]);
-                const v ig = kern::vfma<VW>(kern::vtanh<VW>(gs[0]), 0.5f, 0.5f);
-                const v fg = kern::vfma<VW>(kern::vtanh<VW>(gs[1]), 0.5f, 0.5f);
-                const v og = kern::vfma<VW>(kern::vtanh<VW>(gs[2]), 0.5f, 0.5f);
-                const v gg = kern::vtanh<VW>(gs[3]);
-                cv = kern::vfma<VW>(fg, cv, ig * gg);
-                hv = og * kern::vtanh<VW>(cv);
+                cv = cellStep<VW>(gs, cv, hv);
                 V::store(Y + (size_t)t * HF, hv);
             }
             V::store(h, hv);
@@ -121,7 +147,11 @@ private:
                 for (int gate = 0; gate < 4; ++gate)
 #pragma GCC unroll 8
                     for (int q = 0; q < NH; ++q) {
-                        acc[0][gate][q] = V::load(pre + gate * HF + q * VW);
+                        if constexpr (In1)
+                            acc[0][gate][q] = kern::vfma<VW>(V::load(Wx_.data() + gate * HF + q * VW), X[t],
+                                                             V::load(b_.data() + gate * HF + q * VW));
+                        else
+                            acc[0][gate][q] = V::load(pre + gate * HF + q * VW);
                         acc[1][gate][q] = acc[2][gate][q] = acc[3][gate][q] = V::splat(0.0f);
                     }
                 const float* NS_RESTRICT U = U_.data();
@@ -148,13 +178,9 @@ private:
 #pragma GCC unroll 4
                     for (int gate = 0; gate < 4; ++gate)
                         gs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
-                    const v ig = kern::vfma<VW>(kern::vtanh<VW>(gs[0]), 0.5f, 0.5f);
-                    const v fg = kern::vfma<VW>(kern::vtanh<VW>(gs[1]), 0.5f, 0.5f);
-                    const v og = kern::vfma<VW>(kern::vtanh<VW>(gs[2]), 0.5f, 0.5f);
-                    const v gg = kern::vtanh<VW>(gs[3]);
-                    const v cn = kern::vfma<VW>(fg, V::load(c + q * VW), ig * gg);
+                    v hn;
+                    const v cn = cellStep<VW>(gs, V::load(c + q * VW), hn);
                     V::store(c + q * VW, cn);
-                    const v hn = og * kern::vtanh<VW>(cn);
                     V::store(h + q * VW, hn);
                     V::store(y + q * VW, hn);
                 }
@@ -185,7 +211,8 @@ private:
     Buffer h_, c_, pre_, g_, scratch_, tmp_;
     long long stored_;
     kern::Product prod_;
-    void (LSTM::*run_)(float*, int) noexcept;
+    void (LSTM::*run_)(const float*, float*, int) noexcept;
+    void (LSTM::*run1_)(const float*, float*, int) noexcept = nullptr;
 };
 
 }  // namespace nscore
