@@ -119,14 +119,14 @@ public:
     }
 
     // A flat array of exactly n finite numbers, appended to out.
-    void floats(const json& j, const std::string& path, size_t n, std::vector<float>& out) const {
+    void floats(const json& j, const std::string& path, size_t n, Buffer& out) const {
         arrayOfSize(j, path, n);
         for (size_t i = 0; i < n; ++i) out.push_back(finiteFloat(j[i], index(path, i)));
     }
     // A nested rows x cols array, returned row-major.
-    std::vector<float> matrix(const json& j, const std::string& path, size_t rows, size_t cols) const {
+    Buffer matrix(const json& j, const std::string& path, size_t rows, size_t cols) const {
         arrayOfSize(j, path, rows);
-        std::vector<float> out;
+        Buffer out;
         out.reserve(rows * cols);
         for (size_t r = 0; r < rows; ++r) floats(j[r], index(path, r), cols, out);
         return out;

@@ -20,12 +20,12 @@ namespace nam {
 // Sequential cursor over the flat weight list.
 class WeightCursor {
 public:
-    explicit WeightCursor(const std::vector<float>& w) : w_(w) {}
+    explicit WeightCursor(const Buffer& w) : w_(w) {}
     float next() { return w_[i_++]; }
     size_t used() const { return i_; }
 
 private:
-    const std::vector<float>& w_;
+    const Buffer& w_;
     size_t i_ = 0;
 };
 
@@ -41,14 +41,14 @@ inline void checkVersion(const JsonReader& r, const json& root) {
                                              : " (the file is older: re-export it with a current trainer)"));
 }
 
-inline std::vector<float> readWeights(const JsonReader& r, const json& root, long long expected,
+inline Buffer readWeights(const JsonReader& r, const json& root, long long expected,
                                       const std::string& arch) {
     const json& w = r.array(r.field(root, "weights", ""), "weights");
     if ((long long)w.size() != expected)
         r.fail(ErrorCode::Format, "weights",
                "expected " + std::to_string(expected) + " values for this " + arch + " config, found " +
                    std::to_string(w.size()));
-    std::vector<float> out;
+    Buffer out;
     out.reserve(w.size());
     for (size_t i = 0; i < w.size(); ++i) out.push_back(r.finiteFloat(w[i], JsonReader::index("weights", i)));
     return out;
@@ -140,7 +140,7 @@ inline std::unique_ptr<Model> loadWaveNet(const JsonReader& r, const json& root,
                "the dilated convolutions' history would need " + std::to_string(stateFloats) +
                    " floats of state, more than the limit of " + std::to_string(Limits::maxStateFloats) + " (1 GiB)");
 
-    const std::vector<float> w = readWeights(r, root, expected, "WaveNet");
+    const Buffer w = readWeights(r, root, expected, "WaveNet");
     WeightCursor cur(w);
     std::vector<WaveNetArrayWeights> weights(cfgs.size());
     for (size_t a = 0; a < cfgs.size(); ++a) {
@@ -187,7 +187,7 @@ inline std::unique_ptr<Model> loadLSTM(const JsonReader& r, const json& root, Mo
     }
     if (expected > Limits::maxWeights)
         r.fail(ErrorCode::Limit, "config", "the architecture needs " + std::to_string(expected) + " weights, more than the limit");
-    const std::vector<float> w = readWeights(r, root, expected, "LSTM");
+    const Buffer w = readWeights(r, root, expected, "LSTM");
     WeightCursor cur(w);
     auto gateRow = [H](int r) {  // file order i, f, g, o -> internal i, f, o, g
         const int q = r / H, k = r % H;
@@ -224,7 +224,7 @@ inline std::unique_ptr<Model> loadLinear(const JsonReader& r, const json& root, 
     const json& cfg = r.field(root, "config", "");
     const int R = (int)r.integer(r.field(cfg, "receptive_field", "config"), "config.receptive_field", 1, 1 << 20);
     const bool bias = r.boolean(r.field(cfg, "bias", "config"), "config.bias");
-    const std::vector<float> w = readWeights(r, root, R + (bias ? 1 : 0), "Linear");
+    const Buffer w = readWeights(r, root, R + (bias ? 1 : 0), "Linear");
     Buffer W(R);
     for (int k = 0; k < R; ++k) W[(size_t)(R - 1 - k)] = w[k];  // tap R-1 is the current sample
     Buffer b;

@@ -44,7 +44,7 @@ public:
                     "expected " + what + ", found " + std::to_string(ws_->size()) + " arrays");
     }
     // weights[i] as a rows x cols matrix (row-major), with a shape-level message on mismatch.
-    std::vector<float> matrix(size_t i, size_t rows, size_t cols, const std::string& meaning) const {
+    Buffer matrix(size_t i, size_t rows, size_t cols, const std::string& meaning) const {
         const json& m = (*ws_)[i];
         bool ok = m.is_array() && m.size() == rows;
         for (size_t k = 0; ok && k < m.size(); ++k) ok = m[k].is_array() && m[k].size() == cols;
@@ -53,11 +53,11 @@ public:
                     "expected a " + std::to_string(rows) + " x " + std::to_string(cols) + " matrix (" + meaning + "), found " + shapeOf(m));
         return r_.matrix(m, wpath(i), rows, cols);
     }
-    std::vector<float> vec(size_t i, size_t n, const std::string& meaning) const {
+    Buffer vec(size_t i, size_t n, const std::string& meaning) const {
         const json& v = (*ws_)[i];
         if (!v.is_array() || v.size() != n || (n > 0 && v[0].is_array()))
             r_.fail(ErrorCode::Format, wpath(i), "expected " + std::to_string(n) + " values (" + meaning + "), found " + shapeOf(v));
-        std::vector<float> out;
+        Buffer out;
         r_.floats(v, wpath(i), n, out);
         return out;
     }
