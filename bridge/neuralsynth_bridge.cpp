@@ -62,6 +62,24 @@ const char* ns_version(void) { return NEURALSYNTH_VERSION; }
 
 const char* ns_build_flags(void) { return NEURALSYNTH_BUILD_FLAGS; }
 
+int ns_cpu_level(void) {
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
+    // Feature by feature (the level names need GCC 12 / recent Clang). The runtime checks
+    // include the operating system's support for the AVX and AVX-512 register state.
+    __builtin_cpu_init();
+    const bool v2 = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") &&
+                    __builtin_cpu_supports("ssse3");
+    const bool v3 = v2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+    const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                    __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                    __builtin_cpu_supports("avx512vl");
+    return v4 ? 4 : v3 ? 3 : v2 ? 2 : 1;
+#else
+    return 0;
+#endif
+}
+
 int ns_model_load_text(const char* text, size_t len, const char* name, double sr, int maxBlock, ns_model** out,
                        char* err, size_t errLen) {
     if (out) *out = nullptr;

@@ -52,6 +52,9 @@ typedef struct ns_model_info {
 
 NS_API const char* ns_version(void);
 NS_API const char* ns_build_flags(void);
+// The x86-64 micro-architecture level this CPU supports (1..4, as in x86-64-v2/v3/v4), or 0
+// elsewhere. A portable build ships one library per level; Python loads the best one.
+NS_API int ns_cpu_level(void);
 
 /* Load and prepare(sample_rate, max_block_size). On failure *out is NULL. */
 NS_API int ns_model_load_file(const char* path, double sample_rate, int max_block_size, ns_model** out, char* err,

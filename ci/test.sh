@@ -4,6 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 export OPENBLAS_NUM_THREADS=1
+# The portable bridges (x86-64-v2 baseline + v3 + v4) that tests/test_isa_variants.py runs the
+# core's oracle tests on; built here, before the timed suite (incremental, through ccache).
+export NEURALSYNTH_PORTABLE_BUILD="$PWD/build/portable"
+if [ ! -f "$NEURALSYNTH_PORTABLE_BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$NEURALSYNTH_PORTABLE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNEURALSYNTH_PORTABLE=ON \
+    -DNEURALSYNTH_TESTS=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+fi
+cmake --build "$NEURALSYNTH_PORTABLE_BUILD" -j 2 >/dev/null
 python3 -m ruff check python tests
 # Run from the tests directory so the installed package (with its built bridge) is what is tested.
 cd tests && python3 -m pytest -q -p no:cacheprovider "$@"

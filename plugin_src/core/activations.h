@@ -33,20 +33,21 @@ inline const char* actName(Act a) {
 // so every element gets bit-identical treatment wherever it sits.
 template <bool Sigmoid>
 inline void tanhArray(float* x, size_t n) noexcept {
-    using V = kern::Vec<16>;
+    constexpr int W = kern::kMaxVW;
+    using V = kern::Vec<W>;
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + W <= n; i += W) {
         V::type v = V::load(x + i);
-        if (Sigmoid) v = kern::vfma<16>(kern::vtanh<16>(0.5f * v), 0.5f, 0.5f);
-        else v = kern::vtanh<16>(v);
+        if (Sigmoid) v = kern::vfma<W>(kern::vtanh<W>(0.5f * v), 0.5f, 0.5f);
+        else v = kern::vtanh<W>(v);
         V::store(x + i, v);
     }
     if (i < n) {
-        float tmp[16] = {0};
+        float tmp[W] = {0};
         for (size_t j = i; j < n; ++j) tmp[j - i] = x[j];
         V::type v = V::load(tmp);
-        if (Sigmoid) v = kern::vfma<16>(kern::vtanh<16>(0.5f * v), 0.5f, 0.5f);
-        else v = kern::vtanh<16>(v);
+        if (Sigmoid) v = kern::vfma<W>(kern::vtanh<W>(0.5f * v), 0.5f, 0.5f);
+        else v = kern::vtanh<W>(v);
         V::store(tmp, v);
         for (size_t j = i; j < n; ++j) x[j] = tmp[j - i];
     }

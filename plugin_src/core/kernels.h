@@ -223,8 +223,9 @@ using RowsFn = void (*)(const TapProduct&, int, int, const float*, const float*,
 // Row chunks are 16, 8, 4, 2 or 1 rows, each with its own vector kernel.
 inline RowsFn rowsFn(int mr) {
     switch (mr) {
-        case 16: return &rowsKernel<16, 1>;
-        case 8: return &rowsKernel<8, 1>;
+        // Chunks wider than the target's vectors run as several vectors per row block.
+        case 16: return kMaxVW >= 16 ? &rowsKernel<16, 1> : kMaxVW >= 8 ? &rowsKernel<8, 2> : &rowsKernel<4, 4>;
+        case 8: return kMaxVW >= 8 ? &rowsKernel<8, 1> : &rowsKernel<4, 2>;
         case 4: return &rowsKernel<4, 1>;
         case 2: return &rowsKernel<2, 1>;
         default: return &rowKernel1;

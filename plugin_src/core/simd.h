@@ -18,6 +18,17 @@
 namespace nscore {
 namespace kern {
 
+// The widest vector of floats the target has registers for: 16 with AVX-512, 8 with
+// AVX, 4 otherwise. Kernels take their width from this; a wider vector type would
+// still compile (GCC splits it) but through memory and scalar code, several times slower.
+#if defined(__AVX512F__)
+constexpr int kMaxVW = 16;
+#elif defined(__AVX__)
+constexpr int kMaxVW = 8;
+#else
+constexpr int kMaxVW = 4;
+#endif
+
 // Portable SIMD through the GCC/Clang vector extension: a vector of VW floats
 // compiles to one register where the target has that width (AVX-512, AVX, SSE,
 // NEON) and to several where it does not. Loads and stores are unaligned.
@@ -45,6 +56,16 @@ NS_INLINE typename Vec<VW>::type vfma(typename Vec<VW>::type a, typename Vec<VW>
     if constexpr (VW == 16) return (v)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
 #endif
 #if defined(__FMA__)
+    if constexpr (VW == 16) {  // no AVX-512: two fused 256-bit halves
+        using h = typename Vec<8>::type;
+        const h lo = (h)_mm256_fmadd_ps((__m256)__builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7),
+                                        (__m256)__builtin_shufflevector(b, b, 0, 1, 2, 3, 4, 5, 6, 7),
+                                        (__m256)__builtin_shufflevector(c, c, 0, 1, 2, 3, 4, 5, 6, 7));
+        const h hi = (h)_mm256_fmadd_ps((__m256)__builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        (__m256)__builtin_shufflevector(b, b, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        (__m256)__builtin_shufflevector(c, c, 8, 9, 10, 11, 12, 13, 14, 15));
+        return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    }
     if constexpr (VW == 8) return (v)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
     if constexpr (VW == 4) return (v)_mm_fmadd_ps((__m128)a, (__m128)b, (__m128)c);
     if constexpr (VW == 2) {

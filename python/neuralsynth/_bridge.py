@@ -2,7 +2,10 @@
 
 The library is found, in order, at ``$NEURALSYNTH_BRIDGE`` (a path to the
 shared library), next to this file in ``_lib/`` (where ``pip install`` puts
-it), or in ``build/`` of a source checkout.
+it), or in ``build/`` of a source checkout. A portable build
+(``NEURALSYNTH_PORTABLE=ON``) ships an x86-64-v2 baseline and one library per
+newer level (v3: AVX2/FMA, v4: AVX-512); the best one the CPU runs is loaded,
+or the one ``$NEURALSYNTH_ISA`` names.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ typedef struct ns_model_info {
 } ns_model_info;
 const char* ns_version(void);
 const char* ns_build_flags(void);
+int ns_cpu_level(void);
 int ns_model_load_file(const char* path, double sample_rate, int max_block_size, ns_model** out,
                        char* err, size_t err_len);
 int ns_model_load_text(const char* json_text, size_t len, const char* name, double sample_rate,
@@ -106,12 +110,51 @@ def _candidates() -> list[Path]:
     return found
 
 
+ISA_LEVELS = ("x86-64-v2", "x86-64-v3", "x86-64-v4")
+
+
+def variant_path(base: Path, level: int) -> Path:
+    """The library of a portable build for x86-64 level ``level`` (3, 4) beside the baseline."""
+    stem, dot, ext = base.name.partition(".")
+    return base.with_name(f"{stem}-x86-64-v{level}{dot}{ext}")
+
+
+def _load(base: Path):  # noqa: ANN202 - cffi library object
+    """Open ``base``; if it is the baseline of a portable build (libraries for newer x86-64
+    levels lie beside it), open the best one this CPU runs instead, or the one
+    ``$NEURALSYNTH_ISA`` names (x86-64-v2, -v3, -v4)."""
+    handle = ffi.dlopen(str(base))
+    variants = {lv: variant_path(base, lv) for lv in (3, 4) if variant_path(base, lv).is_file()}
+    forced = os.environ.get("NEURALSYNTH_ISA", "").strip()
+    if not variants and not forced:
+        return handle
+    cpu = int(handle.ns_cpu_level())
+    if forced:
+        if forced not in ISA_LEVELS:
+            raise ImportError(f"NEURALSYNTH_ISA={forced!r}: expected one of {', '.join(ISA_LEVELS)}")
+        level = int(forced[-1])
+        if level > cpu:
+            raise ImportError(f"NEURALSYNTH_ISA={forced}: this CPU supports x86-64 level {cpu} at most")
+        if level == 2:
+            return handle
+        if level not in variants:
+            raise ImportError(
+                f"NEURALSYNTH_ISA={forced}: no {variant_path(base, level).name} beside {base} "
+                "(build with -C cmake.define.NEURALSYNTH_PORTABLE=ON for the per-level libraries)"
+            )
+        return ffi.dlopen(str(variants[level]))
+    for level in (4, 3):
+        if level <= cpu and level in variants:
+            return ffi.dlopen(str(variants[level]))
+    return handle
+
+
 @lru_cache(maxsize=1)
 def lib():  # noqa: ANN201 - cffi library object
     tried = _candidates()
     for path in tried:
         if path.is_file():
-            return ffi.dlopen(str(path))
+            return _load(path)
     raise ImportError(
         "the neuralsynth bridge library is not built; looked in: "
         + ", ".join(str(p) for p in tried)

@@ -89,7 +89,7 @@ private:
     template <int HF, bool In1>
     void runImpl(const float* NS_RESTRICT X, float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
+        constexpr int VW = (HF > 0 && HF % 16 == 0 && kern::kMaxVW >= 16) ? 16 : (kern::kMaxVW >= 8 ? 8 : 4);
         float* NS_RESTRICT rec = rec_.data();  // the generic path's recurrent scratch
         float* NS_RESTRICT h = h_.data();
         if constexpr (HF > 0 && HF == VW) {

@@ -101,7 +101,7 @@ private:
     template <int HF, bool In1>
     void runImpl(const float* NS_RESTRICT X, float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        constexpr int VW = (HF > 0 && HF % 16 == 0) ? 16 : 8;
+        constexpr int VW = (HF > 0 && HF % 16 == 0 && kern::kMaxVW >= 16) ? 16 : (kern::kMaxVW >= 8 ? 8 : 4);
         float* NS_RESTRICT h = h_.data();
         float* NS_RESTRICT c = c_.data();
         float* NS_RESTRICT g = g_.data();  // the generic path's gate scratch
