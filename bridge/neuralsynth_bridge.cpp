@@ -63,9 +63,16 @@ const char* ns_version(void) { return NEURALSYNTH_VERSION; }
 const char* ns_build_flags(void) { return NEURALSYNTH_BUILD_FLAGS; }
 
 int ns_cpu_level(void) {
-#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
-    // Feature by feature (the level names need GCC 12 / recent Clang). The runtime checks
-    // include the operating system's support for the AVX and AVX-512 register state.
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+    // GCC 12 knows the levels as a whole (LZCNT, MOVBE, F16C, XSAVE ... included), and checks
+    // the operating system's support for the AVX and AVX-512 register state.
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 4;
+    if (__builtin_cpu_supports("x86-64-v3")) return 3;
+    if (__builtin_cpu_supports("x86-64-v2")) return 2;
+    return 1;
+#elif (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
+    // Other compilers: the defining features of each level.
     __builtin_cpu_init();
     const bool v2 = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") &&
                     __builtin_cpu_supports("ssse3");

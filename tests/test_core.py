@@ -163,9 +163,16 @@ def test_recurrent_one_input_fixed_sizes(kind: str, hidden: int) -> None:
     (|x| > 7.9), where the recurrent steps replace the rational approximation by +-1."""
     rng = np.random.default_rng(1000 + hidden + len(kind))
     doc = modelgen.rtneural_model(rng, 1, [(kind, hidden), ("dense", 1, "")])
-    x = 14.0 * _signal(rng, 1, 1200)
-    kernel = np.asarray(doc["layers"][0]["weights"][0], dtype=np.float64)
-    assert np.max(np.abs(kernel)) * np.max(np.abs(x)) > 8.0, "the drive does not reach saturation"
+    w_in, w_rec, bias = (np.asarray(w, dtype=np.float64) for w in doc["layers"][0]["weights"])
+    # |pre-activation| of a gate row at the signal's peak is at least |w_in| peak - |bias| - sum |w_rec|
+    # (|h| <= 1; the GRU's r <= 1 only shrinks its recurrent term). Sigmoid rows are evaluated
+    # as tanh(x / 2), so they saturate beyond 2 x 7.9: ask every gate (i, f, g, o / z, r, n) for
+    # a row guaranteed past 16.
+    slack = 16.0 + np.abs(bias).reshape(-1, w_in.shape[1]).sum(axis=0) + np.abs(w_rec).sum(axis=0)
+    need = slack / np.maximum(np.abs(w_in[0]), 1e-9)
+    peak = max(float(np.min(gate)) for gate in need.reshape(-1, hidden))
+    sig = _signal(rng, 1, 1200)
+    x = (1.05 * peak / float(np.max(np.abs(sig))) * sig).astype(np.float32)
     _compare(doc, x)
 
 
@@ -354,8 +361,10 @@ def test_block_size_invariance(name: str, doc: dict) -> None:
     base = outputs[(4096, 4096)]
     assert np.max(np.abs(base)) > 1e-4
     for key, y in outputs.items():
+        # The issue asks for 1e-6; the core does better: every sample is computed with the same
+        # operations in the same order whatever the split, so the outputs are identical.
         err = float(np.max(np.abs(y - base)))
-        assert err <= 1e-6, f"{name}: max_block {key[0]}, block {key[1]}: differs by {err:.3g}"
+        assert np.array_equal(y, base), f"{name}: max_block {key[0]}, block {key[1]}: differs by {err:.3g}"
 
 
 def test_reset_restores_initial_state(guitar_di: np.ndarray) -> None:

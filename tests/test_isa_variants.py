@@ -3,7 +3,7 @@ newer x86-64 level, the best one the CPU runs loaded at import. Each level has i
 code (SSE 4-wide, AVX2 8-wide, AVX-512 16-wide), so the core's oracle tests run on every level
 this machine supports, not only on the native build the rest of the suite uses.
 
-The build lands in ``$NEURALSYNTH_PORTABLE_BUILD`` (ci/setup.sh builds it there beforehand) or in
+The build lands in ``$NEURALSYNTH_PORTABLE_BUILD`` (ci/test.sh builds it there beforehand) or in
 the neuralsynth cache; CMake makes it incremental.
 """
 
@@ -59,9 +59,11 @@ def portable_build() -> Path:
     return out
 
 
-def _env(build: Path, isa: str | None) -> dict[str, str]:
+def _env(build: Path | None, isa: str | None, lib: str = "libneuralsynth_bridge.so") -> dict[str, str]:
     env = dict(os.environ)
-    env["NEURALSYNTH_BRIDGE"] = str(build / "libneuralsynth_bridge.so")
+    env.pop("NEURALSYNTH_BRIDGE", None)
+    if build is not None:
+        env["NEURALSYNTH_BRIDGE"] = str(build / lib)
     env.pop("NEURALSYNTH_ISA", None)
     if isa is not None:
         env["NEURALSYNTH_ISA"] = isa
@@ -76,8 +78,8 @@ _PROBE = (
 )
 
 
-def _probe(build: Path, isa: str | None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _PROBE], env=_env(build, isa), capture_output=True, text=True,
+def _probe(build: Path | None, isa: str | None, lib: str = "libneuralsynth_bridge.so") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _PROBE], env=_env(build, isa, lib), capture_output=True, text=True,
                           cwd=str(ROOT / "tests"))
 
 
@@ -111,12 +113,36 @@ def test_an_unknown_level_is_refused_by_name(portable_build: Path) -> None:
     assert "NEURALSYNTH_ISA='avx9000'" in r.stderr and "x86-64-v3" in r.stderr
 
 
+def test_a_per_level_library_can_be_named_directly(portable_build: Path) -> None:
+    r = _probe(portable_build, None, "libneuralsynth_bridge-x86-64-v3.so")
+    if cpu_level_from_proc() < 3:
+        assert r.returncode != 0 and "needs x86-64-v3" in r.stderr
+        return
+    assert r.returncode == 0, r.stderr
+    assert "-march=x86-64-v3" in r.stdout.split("\n")[1]
+    r = _probe(portable_build, "x86-64-v4", "libneuralsynth_bridge-x86-64-v3.so")
+    assert r.returncode != 0 and "contradicts" in r.stderr
+
+
+def test_isa_is_refused_for_a_native_build(portable_build: Path) -> None:
+    """The installed package (built -march=native by ci/setup.sh) has no per-level libraries:
+    forcing a level must fail loudly, not run native code while claiming x86-64-v2."""
+    native = _probe(None, None)
+    assert native.returncode == 0, native.stderr
+    if "-march=x86-64-v2" in native.stdout:
+        pytest.skip("the installed package is itself a portable build")
+    r = _probe(None, "x86-64-v2")
+    assert r.returncode != 0 and "is not a portable build" in r.stderr
+
+
 @pytest.mark.parametrize("level", LEVELS)
 def test_core_oracle_tests_pass_on_each_level(portable_build: Path, level: int) -> None:
     """test_core.py (outside oracles, numpy reference for every layer and model, block-size
     invariance) and test_reference.py, run on that level's bridge."""
     if level > cpu_level_from_proc():
         pytest.skip(f"this CPU does not run x86-64-v{level}")
+    probe = _probe(portable_build, f"x86-64-v{level}")
+    assert probe.returncode == 0 and f"-march=x86-64-v{level}" in probe.stdout, probe.stderr
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "test_core.py", "test_reference.py"],
         env=_env(portable_build, f"x86-64-v{level}"), capture_output=True, text=True, cwd=str(ROOT / "tests"),

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -60,9 +61,22 @@ struct CacheAlignedAllocator {
     CacheAlignedAllocator(const CacheAlignedAllocator<U>&) noexcept {}
     T* allocate(std::size_t n) {
         if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
+#if defined(__APPLE__)
+        // Aligned operator new needs macOS 10.13+ at run time; plugins may target older.
+        void* p = nullptr;
+        if (posix_memalign(&p, kAlign, n * sizeof(T) ? n * sizeof(T) : 1) != 0) throw std::bad_alloc();
+        return static_cast<T*>(p);
+#else
         return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(kAlign)));
+#endif
     }
-    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t(kAlign)); }
+    void deallocate(T* p, std::size_t) noexcept {
+#if defined(__APPLE__)
+        std::free(p);
+#else
+        ::operator delete(p, std::align_val_t(kAlign));
+#endif
+    }
     template <class U>
     bool operator==(const CacheAlignedAllocator<U>&) const noexcept { return true; }
     template <class U>

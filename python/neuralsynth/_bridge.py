@@ -11,6 +11,7 @@ or the one ``$NEURALSYNTH_ISA`` names.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -119,30 +120,59 @@ def variant_path(base: Path, level: int) -> Path:
     return base.with_name(f"{stem}-x86-64-v{level}{dot}{ext}")
 
 
-def _load(base: Path):  # noqa: ANN202 - cffi library object
-    """Open ``base``; if it is the baseline of a portable build (libraries for newer x86-64
-    levels lie beside it), open the best one this CPU runs instead, or the one
-    ``$NEURALSYNTH_ISA`` names (x86-64-v2, -v3, -v4)."""
-    handle = ffi.dlopen(str(base))
-    variants = {lv: variant_path(base, lv) for lv in (3, 4) if variant_path(base, lv).is_file()}
+_VARIANT = re.compile(r"^(?P<stem>.+)-x86-64-v(?P<level>[34])(?P<ext>\..+)$")
+
+
+def _forced_level() -> int | None:
     forced = os.environ.get("NEURALSYNTH_ISA", "").strip()
-    if not variants and not forced:
-        return handle
-    cpu = int(handle.ns_cpu_level())
-    if forced:
-        if forced not in ISA_LEVELS:
-            raise ImportError(f"NEURALSYNTH_ISA={forced!r}: expected one of {', '.join(ISA_LEVELS)}")
-        level = int(forced[-1])
-        if level > cpu:
-            raise ImportError(f"NEURALSYNTH_ISA={forced}: this CPU supports x86-64 level {cpu} at most")
-        if level == 2:
-            return handle
-        if level not in variants:
+    if not forced:
+        return None
+    if forced not in ISA_LEVELS:
+        raise ImportError(f"NEURALSYNTH_ISA={forced!r}: expected one of {', '.join(ISA_LEVELS)}")
+    return int(forced[-1])
+
+
+def _load(path: Path):  # noqa: ANN202 - cffi library object
+    """Open the bridge at ``path``.
+
+    - ``path`` is the x86-64-v2 baseline of a portable build (its flags say so): open the best
+      per-level library beside it that this CPU runs, or the level ``$NEURALSYNTH_ISA`` names.
+    - ``path`` is a per-level library itself: open it if the CPU runs that level (checked with
+      the baseline beside it, which runs anywhere).
+    - otherwise (a native build): open it; ``$NEURALSYNTH_ISA`` is refused, and per-level files
+      left beside it by an earlier portable build are ignored.
+    """
+    forced = _forced_level()
+    m = _VARIANT.match(path.name)
+    if m:
+        level = int(m["level"])
+        if forced is not None and forced != level:
+            raise ImportError(f"NEURALSYNTH_ISA=x86-64-v{forced} contradicts NEURALSYNTH_BRIDGE={path}")
+        base = path.with_name(m["stem"] + m["ext"])
+        if base.is_file():
+            cpu = int(ffi.dlopen(str(base)).ns_cpu_level())
+            if level > cpu:
+                raise ImportError(f"{path.name} needs x86-64-v{level}; this CPU supports level {cpu} at most")
+        return ffi.dlopen(str(path))
+    handle = ffi.dlopen(str(path))
+    flags = ffi.string(handle.ns_build_flags()).decode()
+    if "-march=x86-64-v2" not in flags:
+        if forced is not None:
             raise ImportError(
-                f"NEURALSYNTH_ISA={forced}: no {variant_path(base, level).name} beside {base} "
-                "(build with -C cmake.define.NEURALSYNTH_PORTABLE=ON for the per-level libraries)"
+                f"NEURALSYNTH_ISA=x86-64-v{forced}: {path} is not a portable build (built with {flags}); "
+                "build with -C cmake.define.NEURALSYNTH_PORTABLE=ON for the per-level libraries"
             )
-        return ffi.dlopen(str(variants[level]))
+        return handle
+    variants = {lv: variant_path(path, lv) for lv in (3, 4) if variant_path(path, lv).is_file()}
+    cpu = int(handle.ns_cpu_level())
+    if forced is not None:
+        if forced > cpu:
+            raise ImportError(f"NEURALSYNTH_ISA=x86-64-v{forced}: this CPU supports x86-64 level {cpu} at most")
+        if forced == 2:
+            return handle
+        if forced not in variants:
+            raise ImportError(f"NEURALSYNTH_ISA=x86-64-v{forced}: no {variant_path(path, forced).name} beside {path}")
+        return ffi.dlopen(str(variants[forced]))
     for level in (4, 3):
         if level <= cpu and level in variants:
             return ffi.dlopen(str(variants[level]))
