@@ -138,13 +138,13 @@ def test_isa_is_refused_for_a_native_build(portable_build: Path) -> None:
 @pytest.mark.parametrize("level", LEVELS)
 def test_core_oracle_tests_pass_on_each_level(portable_build: Path, level: int) -> None:
     """test_core.py (outside oracles, numpy reference for every layer and model, block-size
-    invariance) and test_reference.py, run on that level's bridge."""
+    invariance bit for bit) on that level's bridge."""
     if level > cpu_level_from_proc():
         pytest.skip(f"this CPU does not run x86-64-v{level}")
     probe = _probe(portable_build, f"x86-64-v{level}")
     assert probe.returncode == 0 and f"-march=x86-64-v{level}" in probe.stdout, probe.stderr
     r = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "test_core.py", "test_reference.py"],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "test_core.py"],
         env=_env(portable_build, f"x86-64-v{level}"), capture_output=True, text=True, cwd=str(ROOT / "tests"),
     )
     tail = r.stdout[-2500:]
