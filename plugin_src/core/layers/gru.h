@@ -36,7 +36,7 @@ public:
 #define NS_X(n) \
     if (H == n) {                           \
         run_ = &GRU::runImpl<n, false>;     \
-        run1_ = &GRU::runImpl<n, true>;     \
+        if (in == 1) run1_ = &GRU::runImpl<n, true>; \
     }
         NS_RNN_FIXED_SIZES(NS_X)
 #undef NS_X
@@ -50,16 +50,16 @@ public:
     }
     void reset() noexcept override { std::fill(h_.begin(), h_.end(), 0.0f); }
     void forward(const float* X, float* Y, int N) noexcept override {
+        if (run1_) {
+            (this->*run1_)(X, Y, N);
+            return;
+        }
         kern::TapProduct p;
         p.W = Wx_.data();
         p.ldw = 3 * H_;
         p.K = in_;
         p.X = X;
         p.ldx = in_;
-        if (run1_ && in_ == 1) {
-            (this->*run1_)(X, Y, N);
-            return;
-        }
         prod_.run(p, N, bIn_.data(), nullptr, 0, pre_.data(), 3 * H_);
         (this->*run_)(X, Y, N);
     }
@@ -89,7 +89,7 @@ private:
     template <int HF, bool In1>
     void runImpl(const float* NS_RESTRICT X, float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        constexpr int VW = (HF > 0 && HF % 16 == 0 && kern::kMaxVW >= 16) ? 16 : (kern::kMaxVW >= 8 ? 8 : 4);
+        constexpr int VW = rnn::stepWidth<HF>();
         float* NS_RESTRICT rec = rec_.data();  // the generic path's recurrent scratch
         float* NS_RESTRICT h = h_.data();
         if constexpr (HF > 0 && HF == VW) {
@@ -103,20 +103,9 @@ private:
                 const float* NS_RESTRICT pre = pre_.data() + (size_t)t * 3 * HF;
                 v acc[4][3];
                 // The input projection joins the z and r sums at the start, off the h chain.
-                v xz, xr, xn;
-                if constexpr (In1) {
-                    const float* W = Wx_.data();
-                    const float* bi = bIn_.data();
-                    xz = kern::vfma<VW>(V::load(W), X[t], V::load(bi));
-                    xr = kern::vfma<VW>(V::load(W + HF), X[t], V::load(bi + HF));
-                    xn = kern::vfma<VW>(V::load(W + 2 * HF), X[t], V::load(bi + 2 * HF));
-                } else {
-                    xz = V::load(pre);
-                    xr = V::load(pre + HF);
-                    xn = V::load(pre + 2 * HF);
-                }
-                acc[0][0] = xz + bz;
-                acc[0][1] = xr + br;
+                const v xn = rnn::inputRows<VW, In1>(Wx_.data(), bIn_.data(), pre, X[t], 2 * HF);
+                acc[0][0] = rnn::inputRows<VW, In1>(Wx_.data(), bIn_.data(), pre, X[t], 0) + bz;
+                acc[0][1] = rnn::inputRows<VW, In1>(Wx_.data(), bIn_.data(), pre, X[t], HF) + br;
                 acc[0][2] = bn;
 #pragma GCC unroll 3
                 for (int gate = 0; gate < 3; ++gate) acc[1][gate] = acc[2][gate] = acc[3][gate] = V::splat(0.0f);
@@ -138,18 +127,13 @@ private:
                 using V = kern::Vec<VW>;
                 using v = typename V::type;
                 constexpr int NH = HF / VW;
-                // Rows [row, row + VW) of the input projection at step t.
-                auto xproj = [this](const float* NS_RESTRICT p, const float* NS_RESTRICT x, int t, int row) {
-                    if constexpr (In1) return kern::vfma<VW>(V::load(Wx_.data() + row), x[t], V::load(bIn_.data() + row));
-                    else return V::load(p + row);
-                };
                 v acc[4][3][NH];  // [chain][gate][vector]
 #pragma GCC unroll 4
                 for (int gate = 0; gate < 3; ++gate)
 #pragma GCC unroll 8
                     for (int q = 0; q < NH; ++q) {
                         acc[0][gate][q] = V::load(bRec_.data() + gate * HF + q * VW);
-                        if (gate < 2) acc[0][gate][q] += xproj(pre, X, t, gate * HF + q * VW);
+                        if (gate < 2) acc[0][gate][q] += rnn::inputRows<VW, In1>(Wx_.data(), bIn_.data(), pre, X[t], gate * HF + q * VW);
                         acc[1][gate][q] = acc[2][gate][q] = acc[3][gate][q] = V::splat(0.0f);
                     }
                 const float* NS_RESTRICT U = U_.data();
@@ -175,7 +159,8 @@ private:
 #pragma GCC unroll 3
                     for (int gate = 0; gate < 3; ++gate)
                         rs[gate] = (acc[0][gate][q] + acc[1][gate][q]) + (acc[2][gate][q] + acc[3][gate][q]);
-                    const v hn = gateStep<VW>(rs, xproj(pre, X, t, 2 * HF + q * VW), V::load(h + q * VW));
+                    const v hn = gateStep<VW>(rs, rnn::inputRows<VW, In1>(Wx_.data(), bIn_.data(), pre, X[t], 2 * HF + q * VW),
+                                               V::load(h + q * VW));
                     V::store(h + q * VW, hn);
                     V::store(y + q * VW, hn);
                 }
@@ -203,7 +188,7 @@ private:
     long long stored_;
     kern::Product prod_;
     void (GRU::*run_)(const float*, float*, int) noexcept;
-    void (GRU::*run1_)(const float*, float*, int) noexcept = nullptr;
+    void (GRU::*run1_)(const float*, float*, int) noexcept = nullptr;  // one-input fixed-size path, if any
 };
 
 }  // namespace nscore

@@ -36,7 +36,7 @@ public:
 #define NS_X(n) \
     if (H == n) {                            \
         run_ = &LSTM::runImpl<n, false>;     \
-        run1_ = &LSTM::runImpl<n, true>;     \
+        if (in == 1) run1_ = &LSTM::runImpl<n, true>; \
     }
         NS_RNN_FIXED_SIZES(NS_X)
 #undef NS_X
@@ -55,16 +55,16 @@ public:
         std::copy(c0_.begin(), c0_.end(), c_.begin());
     }
     void forward(const float* X, float* Y, int N) noexcept override {
+        if (run1_) {
+            (this->*run1_)(X, Y, N);
+            return;
+        }
         kern::TapProduct p;
         p.W = Wx_.data();
         p.ldw = 4 * H_;
         p.K = in_;
         p.X = X;
         p.ldx = in_;
-        if (run1_ && in_ == 1) {
-            (this->*run1_)(X, Y, N);
-            return;
-        }
         prod_.run(p, N, b_.data(), nullptr, 0, pre_.data(), 4 * H_);
         (this->*run_)(X, Y, N);
     }
@@ -101,7 +101,7 @@ private:
     template <int HF, bool In1>
     void runImpl(const float* NS_RESTRICT X, float* Y, int N) noexcept {
         const int H = HF > 0 ? HF : H_;
-        constexpr int VW = (HF > 0 && HF % 16 == 0 && kern::kMaxVW >= 16) ? 16 : (kern::kMaxVW >= 8 ? 8 : 4);
+        constexpr int VW = rnn::stepWidth<HF>();
         float* NS_RESTRICT h = h_.data();
         float* NS_RESTRICT c = c_.data();
         float* NS_RESTRICT g = g_.data();  // the generic path's gate scratch
@@ -118,10 +118,7 @@ private:
                 v acc[4][4];
 #pragma GCC unroll 4
                 for (int gate = 0; gate < 4; ++gate) {
-                    if constexpr (In1)
-                        acc[0][gate] = kern::vfma<VW>(V::load(Wx_.data() + gate * HF), X[t], V::load(b_.data() + gate * HF));
-                    else
-                        acc[0][gate] = V::load(pre + gate * HF);
+                    acc[0][gate] = rnn::inputRows<VW, In1>(Wx_.data(), b_.data(), pre, X[t], gate * HF);
                     acc[1][gate] = acc[2][gate] = acc[3][gate] = V::splat(0.0f);
                 }
                 rnn::matvecReg<VW, 4>(acc, U, hv, std::make_index_sequence<HF>{});
@@ -147,11 +144,7 @@ private:
                 for (int gate = 0; gate < 4; ++gate)
 #pragma GCC unroll 8
                     for (int q = 0; q < NH; ++q) {
-                        if constexpr (In1)
-                            acc[0][gate][q] = kern::vfma<VW>(V::load(Wx_.data() + gate * HF + q * VW), X[t],
-                                                             V::load(b_.data() + gate * HF + q * VW));
-                        else
-                            acc[0][gate][q] = V::load(pre + gate * HF + q * VW);
+                        acc[0][gate][q] = rnn::inputRows<VW, In1>(Wx_.data(), b_.data(), pre, X[t], gate * HF + q * VW);
                         acc[1][gate][q] = acc[2][gate][q] = acc[3][gate][q] = V::splat(0.0f);
                     }
                 const float* NS_RESTRICT U = U_.data();
@@ -212,7 +205,7 @@ private:
     long long stored_;
     kern::Product prod_;
     void (LSTM::*run_)(const float*, float*, int) noexcept;
-    void (LSTM::*run1_)(const float*, float*, int) noexcept = nullptr;
+    void (LSTM::*run1_)(const float*, float*, int) noexcept = nullptr;  // one-input fixed-size path, if any
 };
 
 }  // namespace nscore

@@ -56,6 +56,23 @@ NS_INLINE void matvecReg(typename kern::Vec<VW>::type (&acc)[4][G], const float*
     (matvecRegStep<VW, G, K>(acc, U, hv), ...);
 }
 
+// Vector width of a step with hidden size HF fixed at compile time: the target's widest
+// vector when it divides HF, else 8 (or 4 without AVX).
+template <int HF>
+constexpr int stepWidth() {
+    return (HF > 0 && HF % 16 == 0 && kern::kMaxVW >= 16) ? 16 : (kern::kMaxVW >= 8 ? 8 : 4);
+}
+
+// Rows [row, row + VW) of a step's input projection: with one input channel (In1) formed
+// here as W x_t + b, else read from the block's precomputed projection `pre`.
+template <int VW, bool In1>
+NS_INLINE typename kern::Vec<VW>::type inputRows(const float* NS_RESTRICT W, const float* NS_RESTRICT b,
+                                                 const float* NS_RESTRICT pre, float x, int row) {
+    using V = kern::Vec<VW>;
+    if constexpr (In1) return kern::vfma<VW>(V::load(W + row), x, V::load(b + row));
+    else return V::load(pre + row);
+}
+
 // Hidden sizes specialised at compile time; anything else runs the generic path.
 #define NS_RNN_FIXED_SIZES(X) X(8) X(16) X(24) X(32) X(40) X(48) X(64) X(96) X(128)
 
