@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuralsynth.plugins.hosts import install_lv2_for_dawdreamer
+from neuralsynth.midi import note_events
+from neuralsynth.plugins.dawdreamer import install_lv2_for_dawdreamer
 from neuralsynth.presets import apply_preset_dawdreamer, read_fxp
-from neuralsynth.synth import Note, Synth, note_events, parameters
+from neuralsynth.synth import Note, Synth, parameters
 
 daw = pytest.importorskip("dawdreamer")
 pedalboard = pytest.importorskip("pedalboard")
@@ -114,7 +115,7 @@ def test_pedalboard_render_equals_the_bridge(instrument_bundles: dict[str, Path]
     assert len(names) == len(parameters())
     # the bridge's event samples, given as times a quarter sample late so pedalboard's
     # seconds-to-samples conversion cannot land one sample early
-    messages = [(bytes([st, d1, d2]), (at + 0.25) / SR) for at, st, d1, d2 in note_events(NOTES, SR)]
+    messages = [(msg, (at + 0.25) / SR) for at, msg in note_events(NOTES, SR)]
     for v in _vectors():
         for name, x in zip(names, v, strict=True):
             plugin.parameters[name].raw_value = float(x)

@@ -16,3 +16,7 @@ class ModelError(NeuralSynthError, ValueError):
 
 class AudioError(NeuralSynthError, ValueError):
     """An audio file could not be read or written, or does not fit the model."""
+
+
+class SynthError(NeuralSynthError, ValueError):
+    """Bad arguments to the synth (unknown parameter, bad notes, ...)."""

@@ -24,16 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from ._bridge import ErrorBuffer, ffi, lib
-from .errors import NeuralSynthError
+from .errors import SynthError
+from .midi import Note, note_events
 
-__all__ = ["Note", "SynthParam", "Synth", "parameters", "DEFAULT_MODEL", "note_events"]
+__all__ = ["Note", "SynthParam", "Synth", "SynthError", "parameters", "DEFAULT_MODEL"]
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "wavenet_a1_standard.nam"
 SCALES = ("linear", "log", "int", "choice", "cubic")
-
-
-class SynthError(NeuralSynthError, ValueError):
-    """Bad arguments to the synth (unknown parameter, bad notes, ...)."""
 
 
 @dataclass(frozen=True)
@@ -97,43 +94,6 @@ def _params() -> tuple[SynthParam, ...]:
 def parameters() -> list[SynthParam]:
     """The instrument's parameters, in plugin order (the order of .fxp FxCk values)."""
     return list(_params())
-
-
-@dataclass(frozen=True)
-class Note:
-    pitch: int
-    velocity: int = 100
-    start: float = 0.0  # seconds
-    duration: float = 1.0  # seconds until the note-off
-
-    def __post_init__(self) -> None:
-        if not 0 <= int(self.pitch) <= 127:
-            raise SynthError(f"note pitch must be 0..127, got {self.pitch}")
-        if not 1 <= int(self.velocity) <= 127:
-            raise SynthError(f"note velocity must be 1..127, got {self.velocity}")
-        if not (math.isfinite(self.start) and math.isfinite(self.duration)):
-            raise SynthError(f"note start and duration must be finite, got {self.start}, {self.duration}")
-        if self.start < 0 or self.duration <= 0:
-            raise SynthError(f"note start must be >= 0 and duration > 0, got {self.start}, {self.duration}")
-
-
-def note_events(notes: Iterable[Note], sample_rate: float) -> list[tuple[int, int, int, int]]:
-    """(sample, status, data1, data2) events, sorted.
-
-    Times become samples the way DawDreamer's ``add_midi_note`` does it (measured): note-on at
-    floor(start * sr), note-off at floor(start * sr + duration * sr), so bridge and host renders of
-    the same notes line up to the sample. Events at the same sample keep the order the notes were
-    given in, each note's on before its off (JUCE's MidiBuffer keeps insertion order), so a note
-    shorter than a sample still starts and ends.
-    """
-    ev = []
-    for k, n in enumerate(notes):
-        on = math.floor(n.start * sample_rate)
-        off = math.floor(n.start * sample_rate + n.duration * sample_rate)
-        ev.append((on, 2 * k, 0x90, int(n.pitch), int(n.velocity)))
-        ev.append((off, 2 * k + 1, 0x80, int(n.pitch), 0))
-    ev.sort(key=lambda e: (e[0], e[1]))
-    return [(s, st, d1, d2) for s, _, st, d1, d2 in ev]
 
 
 class Synth:
@@ -241,7 +201,7 @@ class Synth:
             raise SynthError(f"block_size must be at least 1, got {block_size}")
         total = int(duration * self.sample_rate)  # as DawDreamer: (int64)(seconds * rate)
         block = int(block_size if block_size is not None else self.block_size)
-        events = note_events(notes, self.sample_rate)
+        events = [(s, *msg) for s, msg in note_events(notes, self.sample_rate)]
         self.reset()
         out = np.zeros((2, total), dtype=np.float32)
         e = 0
