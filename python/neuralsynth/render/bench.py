@@ -70,7 +70,7 @@ def bench_workers(
     All pools are started (and warmed) first, then ``rounds`` rounds time each worker count in turn,
     so a change in the machine's load hits all counts alike; the best round of each count is used.
     """
-    settings = make_settings(notes=notes, duration=duration)
+    settings = make_settings(notes=notes, duration=duration, features=features)
     counts = sorted(set(int(w) for w in workers))
     pools: dict[int, LocalPool] = {}
     samples: dict[int, list[float]] = {c: [] for c in counts}
@@ -78,7 +78,7 @@ def bench_workers(
     try:
         timed_jobs = None
         for count in counts:
-            pool = pools[count] = LocalPool(plugin_path, settings, count, features=features, job_timeout=None)
+            pool = pools[count] = LocalPool(plugin_path, settings, count, job_timeout=None)
             info = pool.start()
             presets = random_presets(math.ceil(jobs / len(notes)) + max(counts), seed, len(info.parameters))
             all_jobs = make_jobs(presets, settings)

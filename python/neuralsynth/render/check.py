@@ -22,7 +22,8 @@ import soundfile
 
 from .errors import DatasetError
 from .manifest import MANIFEST_NAME, read_manifest
-from .shards import FEATURE_2D, FEATURE_KEYS, SHARD_GLOB, read_shard_info, schema
+from .schema import arrow_schema, feature_fields
+from .shards import SHARD_GLOB, read_shard_info
 
 MAX_PROBLEMS = 200
 FLAC_LSB = 2.0**-23
@@ -98,7 +99,7 @@ def _check_shard(
     elif entry.get("jobs_hash") and info.jobs_hash != entry["jobs_hash"]:
         report.problem(f"{name}: was written for other jobs than the manifest says (hash differs)")
     features = manifest.get("features") is not None
-    expected_schema = schema(features)
+    expected_schema = arrow_schema(features)
     missing = [f.name for f in expected_schema if f.name not in table.column_names]
     if missing:
         report.problem(f"{name}: missing columns {', '.join(missing)}")
@@ -187,20 +188,20 @@ def _check_shard(
         return
     from ..features import n_frames
 
-    dims = {"log_mel": feats.get("n_mels"), "mfcc": feats.get("n_mfcc")}
     frames = np.asarray([n_frames(int(n), int(sr)) if n and sr else -1 for n in row_samples], dtype=np.int64)
-    for key in FEATURE_KEYS:
+    for feature in feature_fields():
+        key = feature.name
         col = table.column(key).combine_chunks()
         outer = _lengths(col)
         if np.any(outer != frames):
             bad = ids[int(np.flatnonzero(outer != frames)[0])]
             report.problem(f"{name}: {key} has the wrong number of frames (first: {bad})")
-        depth = 2 if key in FEATURE_2D else 1
-        if key in FEATURE_2D:
+        width = feats.get(feature.width) if feature.width else None
+        if feature.depth == 2:
             inner = _lengths(pc.list_flatten(col))
-            if dims[key] is not None and np.any(inner != dims[key]):
-                report.problem(f"{name}: {key} rows are not {dims[key]} wide")
-        values = _flat_values(table.column(key), depth)
+            if width is not None and np.any(inner != width):
+                report.problem(f"{name}: {key} rows are not {width} wide")
+        values = _flat_values(table.column(key), feature.depth)
         if not np.all(np.isfinite(values)):
             report.problem(f"{name}: NaN/Inf in {key}")
 

@@ -7,15 +7,20 @@ the options, never on the number of workers or on the order in which workers fin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import RenderOptionError
+
+if TYPE_CHECKING:
+    from ..features import FeatureSettings
 
 DEFAULT_NOTES = (48, 60, 72)
 DEFAULT_VELOCITIES = (100,)
@@ -50,12 +55,37 @@ class RenderSettings:
     #   "reload" a new plugin instance for every job (exactly a fresh render; costs a plugin load per job);
     #   "settle" silence only (fastest; enough only for plugins whose state dies out in silence).
     reset: str = DEFAULT_RESET
+    # The feature columns and how they are computed (None: no feature columns). They travel to the
+    # workers with the rest, so what a worker computes is what the manifest records (features_dict).
+    features: FeatureSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.features is not None and self.features.sample_rate != self.sample_rate:
+            raise RenderOptionError(
+                f"feature settings for {self.features.sample_rate} Hz, the render is at {self.sample_rate} Hz"
+            )
 
     @property
     def num_samples(self) -> int:
         return int(self.duration * self.sample_rate)  # as DawDreamer: (int64)(seconds * rate)
 
+    def with_features(self, features: bool | FeatureSettings) -> RenderSettings:
+        """These settings with features (``True``: the ones set, else the defaults for the sample rate) or
+        without (``False``), or with the given :class:`~neuralsynth.features.FeatureSettings`."""
+        if features is False:
+            chosen = None
+        elif features is True:
+            chosen = self.features if self.features is not None else _default_features(self.sample_rate)
+        else:
+            chosen = features
+        return self if chosen == self.features else dataclasses.replace(self, features=chosen)
+
+    def features_dict(self) -> dict[str, Any] | None:
+        """The feature settings as the manifest records them (None: no feature columns)."""
+        return None if self.features is None else self.features.to_dict()
+
     def to_dict(self) -> dict[str, object]:
+        """The render settings as the manifest records them (the features: :meth:`features_dict`)."""
         return {
             "sample_rate": self.sample_rate,
             "block_size": self.block_size,
@@ -78,8 +108,10 @@ def make_settings(
     note_length: float | None = None,
     settle: float = DEFAULT_SETTLE,
     reset: str = DEFAULT_RESET,
+    features: bool | FeatureSettings = True,
 ) -> RenderSettings:
-    """Checked settings; ``note_length`` defaults to 0.75 x ``duration``."""
+    """Checked settings; ``note_length`` defaults to 0.75 x ``duration``; ``features`` as
+    :meth:`RenderSettings.with_features` takes it (default: the default features)."""
     if not 8000 <= sample_rate <= 655350:  # the features need 8 kHz or more; FLAC stores up to 655350 Hz
         raise RenderOptionError(f"sample rate must be between 8000 and 655350 Hz, got {sample_rate}")
     if not 1 <= block_size <= 65536:
@@ -115,7 +147,13 @@ def make_settings(
         note_length=float(note_length),
         settle=float(settle),
         reset=reset,
-    )
+    ).with_features(features)
+
+
+def _default_features(sample_rate: int) -> FeatureSettings:
+    from ..features import FeatureSettings
+
+    return FeatureSettings(sample_rate)
 
 
 def parse_int_list(text: str, what: str, low: int, high: int) -> list[int]:

@@ -1,4 +1,7 @@
-"""``manifest.json``: what a rendered dataset holds and how it was made; written atomically."""
+"""``manifest.json``: what a rendered dataset holds and how it was made; written atomically.
+
+Its ``columns`` come from :func:`.schema.column_docs`, its ``features`` from the render settings.
+"""
 
 from __future__ import annotations
 
@@ -13,29 +16,6 @@ from typing import Any
 MANIFEST_NAME = "manifest.json"
 FORMAT_NAME = "neuralsynth-render-dataset"
 FORMAT_VERSION = 1
-
-COLUMNS = {
-    "id": "string, unique: '<job_index>-<category>_<preset>-n<note>-v<velocity>'",
-    "job_index": "int64, the job's number (presets sorted, then notes, then velocities)",
-    "preset_name": "string: the fxp program name (file stem if it has none) or random-NNNNNN",
-    "category": "string: folder of the fxp relative to --presets ('' at top level), or 'random'",
-    "preset_path": "string or null: absolute path of the fxp",
-    "note": "int32 MIDI note",
-    "velocity": "int32 MIDI velocity",
-    "params": "list<float32>: every plugin parameter, normalized 0..1, read back after applying the preset",
-    "audio": "struct{bytes: FLAC 24-bit PCM, the plugin's channel count; path: '<id>.flac'} (datasets.Audio)",
-    "sample_rate": "int32 Hz",
-    "channels": "int32, channels of the audio",
-    "num_samples": "int64, samples per channel",
-    "peak": "float32, max |sample| of the float render before FLAC quantisation",
-    "clipped": "bool, peak >= 1.0 (FLAC integer PCM clipped the audio)",
-    "log_mel": "list<list<float32>> (frames, n_mels) at 100 frames/s, see features",
-    "mfcc": "list<list<float32>> (frames, n_mfcc)",
-    "f0_hz": "list<float32> (frames,), 0.0 when unvoiced",
-    "f0_confidence": "list<float32> (frames,), 0..1",
-    "loudness_db": "list<float32> (frames,), A-weighted, dB",
-}
-
 
 def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -3,16 +3,16 @@
 Each worker is a fresh Python process (``python -m neuralsynth.render.worker``, so nothing of the
 parent, the caller's main module included, is imported or inherited) talking over its own socket
 pair; the scheduler hands out one job at a time to each idle worker and waits on the sockets and the
-process descriptors together, so a worker
-that dies (a plugin segfault, the OOM killer) is noticed at once. Its job is given again, with
-``attempt + 1``, to another worker up to ``retries`` times, then reported as failed; the dead worker
-is replaced by a fresh process. A worker busy for longer than ``job_timeout`` is killed and treated
-the same way. Failures a worker reports itself (a preset that does not load, NaN audio) are final.
+process descriptors together, so a worker that dies (a plugin segfault, the OOM killer) is noticed
+at once and replaced by a fresh process. A worker busy for longer than ``job_timeout`` is killed and
+replaced the same way. Whether a failed job is tried again (with ``attempt + 1``, on another worker)
+is the :class:`~.failures.RetryPolicy`'s decision, the same as on Ray: by default a crash or a
+timeout gets one more attempt, and failures a worker reports itself (a preset that does not load,
+NaN audio) are final.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import socket
@@ -21,30 +21,16 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from .errors import RenderError
+from .failures import DEFAULT_POLICY, FailureKind, Outcome, RetryPolicy
 from .jobs import Job, RenderSettings
 from .worker import PluginInfo
 
 DEFAULT_START_TIMEOUT = 120.0
 MAX_START_FAILURES = 3
-
-
-@dataclass
-class Outcome:
-    """What became of one job: a row, or the reason it failed."""
-
-    job: Job
-    row: dict[str, Any] | None = None
-    error: str | None = None
-    attempts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.row is not None
 
 
 def _exit_reason(exitcode: int | None) -> str:
@@ -62,7 +48,7 @@ def _exit_reason(exitcode: int | None) -> str:
 class WorkerProcess:
     """A ``python -m neuralsynth.render.worker`` child and its end of the socket pair."""
 
-    def __init__(self, plugin_path: str, settings: RenderSettings, features: bool, verbose: bool = False) -> None:
+    def __init__(self, plugin_path: str, settings: RenderSettings, verbose: bool = False) -> None:
         ours, theirs = socket.socketpair()
         try:
             self.popen = subprocess.Popen(
@@ -77,7 +63,7 @@ class WorkerProcess:
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
-        self.conn.send((plugin_path, settings, features))
+        self.conn.send((plugin_path, settings))
         try:  # a descriptor that becomes readable when the process ends (Linux >= 5.3)
             self.sentinel: int | None = os.pidfd_open(self.popen.pid)
         except (AttributeError, OSError):
@@ -130,7 +116,10 @@ class _Slot:
 
 
 class LocalPool:
-    """``workers`` processes rendering jobs; use as a context manager, ``start()`` then ``run(jobs)``."""
+    """``workers`` processes rendering jobs; use as a context manager, ``start()`` then ``run(jobs)``.
+
+    ``features`` overrides the settings' features as :class:`~.worker.RenderWorker` takes it.
+    """
 
     def __init__(
         self,
@@ -138,17 +127,16 @@ class LocalPool:
         settings: RenderSettings,
         workers: int | None = None,
         *,
-        features: bool = True,
-        retries: int = 1,
+        features: bool | None = None,
+        policy: RetryPolicy = DEFAULT_POLICY,
         job_timeout: float | None = None,
         start_timeout: float = DEFAULT_START_TIMEOUT,
         verbose: bool = False,
     ) -> None:
         self.plugin_path = str(plugin_path)
-        self.settings = settings
+        self.settings = settings if features is None else settings.with_features(features)
         self.num_workers = max(1, int(workers or os.cpu_count() or 1))
-        self.features = features
-        self.retries = retries
+        self.policy = policy
         self.job_timeout = job_timeout
         self.start_timeout = start_timeout
         self.verbose = verbose
@@ -160,7 +148,7 @@ class LocalPool:
     # ------------------------------------------------------------------ workers
 
     def _spawn(self) -> _Slot:
-        return _Slot(WorkerProcess(self.plugin_path, self.settings, self.features, self.verbose))
+        return _Slot(WorkerProcess(self.plugin_path, self.settings, self.verbose))
 
     def _replace(self, index: int, start_failed: bool = False) -> None:
         old = self._slots[index]
@@ -265,9 +253,11 @@ class LocalPool:
                 if job is None or job.index != message[1]:
                     continue  # cannot happen: one job in flight per worker
                 if kind == "done":
-                    yield Outcome(job, row=message[2], attempts=job.attempt + 1)
+                    outcome = self.policy.done(job, message[2])
                 else:
-                    yield Outcome(job, error=message[2], attempts=job.attempt + 1)
+                    outcome = self.policy.failed(job, message[2], message[3], pending)
+                if outcome is not None:
+                    yield outcome
         timed_out = (
             self.job_timeout is not None
             and slot.job is not None
@@ -278,21 +268,19 @@ class LocalPool:
             return
         if slot.process.is_alive() and not timed_out:
             return
-        reason = f"worker timed out after {self.job_timeout:g} s" if timed_out else _exit_reason(
-            slot.process.exitcode
-        )
+        if timed_out:
+            kind, reason = FailureKind.TIMEOUT, f"worker timed out after {self.job_timeout:g} s"
+        else:
+            kind, reason = FailureKind.CRASH, _exit_reason(slot.process.exitcode)
         job = slot.job
         was_ready = slot.ready
         self._replace(index, start_failed=not was_ready)
         if job is None:
             return
         self.crashes += 1
-        if job.attempt < self.retries:
-            pending.appendleft(dataclasses.replace(job, attempt=job.attempt + 1))
-        else:
-            attempts = job.attempt + 1
-            yield Outcome(job, error=f"{reason} on {'every attempt' if attempts > 1 else 'its only attempt'} "
-                          f"({attempts})", attempts=attempts)
+        outcome = self.policy.failed(job, kind, reason, pending)
+        if outcome is not None:
+            yield outcome
 
     # ------------------------------------------------------------------ shutdown
 

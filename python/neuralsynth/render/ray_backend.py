@@ -5,48 +5,40 @@ address is passed to ``ray.init(address=...)`` (e.g. ``127.0.0.1:6379`` or ``ray
 When Ray is already initialised in this process, that connection is used as it is.
 
 Scheduling mirrors the local pool: one job in flight per actor; an actor that dies (a plugin
-segfault) is replaced and its job retried ``retries`` times, then recorded as failed; an actor
-busy with one job longer than ``job_timeout`` is killed and treated the same way. The test hooks of
-:mod:`.worker` are forwarded to the actors through ``runtime_env`` environment variables.
+segfault) is replaced, and so is an actor busy with one job longer than ``job_timeout``; what is
+tried again is the same :class:`~.failures.RetryPolicy`'s decision as there. The fault variables of
+:mod:`.faults` are forwarded to the actors through ``runtime_env`` environment variables.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from . import faults
 from .errors import RenderError
+from .failures import DEFAULT_POLICY, FailureKind, Outcome, RetryPolicy
 from .jobs import Job, RenderSettings
-from .pool import Outcome
-from .worker import HOOK_ENVS, JobFailed, PluginInfo, RenderWorker, silence_stdout
+from .worker import PluginInfo, load_worker, silence_stdout
 
 
 class _RenderActor:
     """The body of the Ray actor (wrapped with ``ray.remote`` at run time, so Ray stays optional)."""
 
-    def __init__(self, plugin_path: str, settings: RenderSettings, features: bool, quiet: bool) -> None:
+    def __init__(self, plugin_path: str, settings: RenderSettings, quiet: bool) -> None:
         if quiet:
             silence_stdout()
-        self.worker = RenderWorker(plugin_path, settings, features)
+        self.worker = load_worker(plugin_path, settings)
 
     def info(self) -> PluginInfo:
         return self.worker.info
 
-    def render(self, job: Job) -> tuple[str, Any]:
-        try:
-            return "done", self.worker.render(job)
-        except JobFailed as exc:
-            return "failed", str(exc)
-        except Exception as exc:
-            try:
-                self.worker._reload()
-            except Exception:
-                pass
-            return "failed", f"{type(exc).__name__}: {exc}"
+    def render(self, job: Job) -> tuple[Any, ...]:
+        """``("done", row)`` or ``("failed", FailureKind, reason)``, as :meth:`.worker.RenderWorker.attempt`."""
+        return self.worker.attempt(job)
 
 
 class RayPool:
@@ -59,19 +51,18 @@ class RayPool:
         address: str,
         workers: int | None = None,
         *,
-        features: bool = True,
-        retries: int = 1,
+        features: bool | None = None,
+        policy: RetryPolicy = DEFAULT_POLICY,
         job_timeout: float | None = None,
         start_timeout: float = 300.0,
         verbose: bool = False,
     ) -> None:
         self.plugin_path = str(plugin_path)
-        self.settings = settings
+        self.settings = settings if features is None else settings.with_features(features)
         self.address = address
         self.requested_workers = workers
         self.num_workers = 0
-        self.features = features
-        self.retries = retries
+        self.policy = policy
         self.job_timeout = job_timeout
         self.start_timeout = start_timeout
         self.verbose = verbose
@@ -101,7 +92,7 @@ class RayPool:
                 raise RenderError(f"--ray {self.address}: cannot connect to Ray ({type(exc).__name__}: {exc})") from exc
             self._owns_ray = True
         self._ray = ray
-        env = {name: os.environ[name] for name in HOOK_ENVS if name in os.environ}
+        env = faults.environment()
         options: dict[str, Any] = {"num_cpus": 1, "max_restarts": 0, "max_task_retries": 0}
         if env:
             options["runtime_env"] = {"env_vars": env}
@@ -109,7 +100,7 @@ class RayPool:
         return ray
 
     def _new_actor(self) -> Any:
-        return self._actor_cls.remote(self.plugin_path, self.settings, self.features, not self.verbose)
+        return self._actor_cls.remote(self.plugin_path, self.settings, not self.verbose)
 
     def start(self) -> PluginInfo:
         if self.info is not None:
@@ -146,31 +137,33 @@ class RayPool:
             ready, _ = ray.wait(list(flight), num_returns=1, timeout=timeout)
             for ref in ready:
                 slot, job, _t0 = flight.pop(ref)
-                try:
-                    kind, value = ray.get(ref)
-                except ray.exceptions.RayActorError as exc:
-                    yield from self._crashed(slot, job, pending, f"worker crashed ({_short(exc)})")
-                    idle.append(slot)
-                    continue
-                except Exception as exc:
-                    yield Outcome(job, error=f"{_short(exc)}", attempts=job.attempt + 1)
-                    idle.append(slot)
-                    continue
                 idle.append(slot)
-                if kind == "done":
-                    yield Outcome(job, row=value, attempts=job.attempt + 1)
+                try:
+                    reply = ray.get(ref)
+                except ray.exceptions.RayActorError as exc:
+                    outcome = self._lost(slot, job, pending, FailureKind.CRASH, f"worker crashed ({_short(exc)})")
+                except Exception as exc:
+                    outcome = self.policy.failed(job, FailureKind.ERROR, _short(exc), pending)
                 else:
-                    yield Outcome(job, error=value, attempts=job.attempt + 1)
+                    if reply[0] == "done":
+                        outcome = self.policy.done(job, reply[1])
+                    else:
+                        outcome = self.policy.failed(job, reply[1], reply[2], pending)
+                if outcome is not None:
+                    yield outcome
             if self.job_timeout is not None:
                 now = time.monotonic()
                 for ref, (slot, job, t0) in list(flight.items()):
                     if now - t0 > self.job_timeout:
                         del flight[ref]
-                        ray.kill(self._actors[slot], no_restart=True)
-                        yield from self._crashed(slot, job, pending, f"worker timed out after {self.job_timeout:g} s")
+                        reason = f"worker timed out after {self.job_timeout:g} s"
+                        outcome = self._lost(slot, job, pending, FailureKind.TIMEOUT, reason)
                         idle.append(slot)
+                        if outcome is not None:
+                            yield outcome
 
-    def _crashed(self, slot: int, job: Job, pending: deque[Job], reason: str) -> Iterator[Outcome]:
+    def _lost(self, slot: int, job: Job, pending: deque[Job], kind: FailureKind, reason: str) -> Outcome | None:
+        """The actor of ``slot`` died or was too slow: replace it, and let the policy decide about ``job``."""
         self.crashes += 1
         try:
             self._ray.kill(self._actors[slot], no_restart=True)
@@ -178,11 +171,7 @@ class RayPool:
             pass
         self._actors[slot] = self._new_actor()
         self.replaced += 1
-        if job.attempt < self.retries:
-            pending.appendleft(dataclasses.replace(job, attempt=job.attempt + 1))
-        else:
-            attempts = job.attempt + 1
-            yield Outcome(job, error=f"{reason} on every attempt ({attempts})", attempts=attempts)
+        return self.policy.failed(job, kind, reason, pending)
 
     def close(self) -> None:
         ray = self._ray

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..plugins.files import PluginFile
 from .errors import RenderError, RenderOptionError
+from .failures import DEFAULT_POLICY, Outcome, RetryPolicy, failure_record
 from .jobs import (
     DEFAULT_SHARD_SIZE,
     Job,
@@ -27,7 +29,6 @@ from .jobs import (
     shard_ranges,
 )
 from .manifest import (
-    COLUMNS,
     FORMAT_NAME,
     FORMAT_VERSION,
     MANIFEST_NAME,
@@ -36,8 +37,9 @@ from .manifest import (
     software_versions,
     write_json_atomic,
 )
-from .pool import LocalPool, Outcome
+from .pool import LocalPool
 from .progress import RenderProgress
+from .schema import column_docs
 from .shards import (
     SHARD_GLOB,
     ShardInfo,
@@ -67,7 +69,11 @@ class Backend(Protocol):
 
 @dataclass
 class RenderRequest:
-    """Everything ``neuralsynth render`` was asked to do."""
+    """Everything ``neuralsynth render`` was asked to do.
+
+    ``features=False`` renders without feature columns; otherwise the features are ``settings.features``
+    (the defaults when the settings have none). After construction ``settings`` holds the choice.
+    """
 
     plugin: str
     out: Path
@@ -84,6 +90,10 @@ class RenderRequest:
     job_timeout: float | None = DEFAULT_JOB_TIMEOUT
     progress: bool | None = None  # None: when stderr is a terminal
     verbose: bool = False
+    policy: RetryPolicy = DEFAULT_POLICY
+
+    def __post_init__(self) -> None:
+        self.settings = self.settings.with_features(self.features)
 
 
 @dataclass
@@ -109,26 +119,15 @@ class RenderSummary:
 # ---------------------------------------------------------------------------- checks
 
 
-def plugin_binary(path: Path) -> Path:
-    """The shared object to hash: the .so itself, or the one inside a .vst3 bundle."""
-    if path.is_dir():
-        binaries = sorted((path / "Contents").glob("*/*.so"))
-        if binaries:
-            return binaries[0]
-    return path
-
-
-def check_plugin(plugin: str) -> tuple[Path, str]:
-    """A VST2 .so or a VST3 bundle; (resolved path, format) or a clear error."""
-    from ..plugins.hosts import check_plugin_path
-
+def check_plugin(plugin: str) -> PluginFile:
+    """A VST2 .so or a VST3 bundle (resolved), or a clear error."""
     path = Path(plugin)
     if not path.exists():
         raise RenderError(f"{plugin}: no such plugin file or bundle")
-    fmt = check_plugin_path(path)
+    fmt = PluginFile.checked(path).format
     if fmt not in ("vst2", "vst3"):
         raise RenderError(f"{plugin}: render takes a VST2 .so or a VST3 bundle, not a {fmt.upper()} plugin")
-    return path.resolve(), fmt
+    return PluginFile(path.resolve(), fmt)
 
 
 def check_out(out: Path) -> None:
@@ -160,37 +159,15 @@ def folder_lock(out: Path) -> Iterator[None]:
 
 
 def make_backend(req: RenderRequest, plugin_path: str) -> Any:
+    options: dict[str, Any] = {"policy": req.policy, "job_timeout": req.job_timeout, "verbose": req.verbose}
     if req.ray_address:
         from .ray_backend import RayPool
 
-        return RayPool(
-            plugin_path,
-            req.settings,
-            req.ray_address,
-            workers=req.workers,
-            features=req.features,
-            job_timeout=req.job_timeout,
-            verbose=req.verbose,
-        )
-    return LocalPool(
-        plugin_path,
-        req.settings,
-        req.workers,
-        features=req.features,
-        job_timeout=req.job_timeout,
-        verbose=req.verbose,
-    )
+        return RayPool(plugin_path, req.settings, req.ray_address, workers=req.workers, **options)
+    return LocalPool(plugin_path, req.settings, req.workers, **options)
 
 
 # ---------------------------------------------------------------------------- manifest
-
-
-def feature_settings(sample_rate: int, enabled: bool) -> dict[str, Any] | None:
-    if not enabled:
-        return None
-    from ..features import FeatureSettings
-
-    return FeatureSettings(sample_rate).to_dict()
 
 
 def _digest(doc: Any) -> str:
@@ -208,21 +185,6 @@ class Plan:
     identity: dict[str, Any]
     shard_hashes: list[str]
     plugin_extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _failure_record(outcome: Outcome) -> dict[str, Any]:
-    job = outcome.job
-    return {
-        "job_index": job.index,
-        "id": job.id,
-        "preset_name": job.preset.name,
-        "category": job.preset.category,
-        "preset_path": job.preset.path,
-        "note": job.note,
-        "velocity": job.velocity,
-        "reason": outcome.error,
-        "attempts": outcome.attempts,
-    }
 
 
 def build_manifest(
@@ -283,12 +245,12 @@ def build_manifest(
             "num_samples": req.settings.num_samples,
             "note": "the plugin's own output channel count is kept (mono stays mono); values beyond +-1 clip",
         },
-        "features": feature_settings(req.settings.sample_rate, req.features),
+        "features": req.settings.features_dict(),
         "shard_size": req.shard_size,
         "counts": {"jobs": len(plan.jobs), "rendered": rendered, "failed": len(failures), "pending": pending},
         "failures": sorted(failures, key=lambda f: f["job_index"]),
         "shards": shards,
-        "columns": {k: v for k, v in COLUMNS.items() if req.features or k not in _FEATURE_COLUMNS},
+        "columns": column_docs(req.settings.features is not None),
         "identity": plan.identity,
         "identity_sha256": _digest(plan.identity),
         "last_run": stats,
@@ -296,13 +258,10 @@ def build_manifest(
     }
 
 
-_FEATURE_COLUMNS = ("log_mel", "mfcc", "f0_hz", "f0_confidence", "loudness_db")
-
-
 # ---------------------------------------------------------------------------- planning
 
 
-def _plan(req: RenderRequest, plugin_path: Path, fmt: str, info: PluginInfo, presets: list[Preset] | None) -> Plan:
+def _plan(req: RenderRequest, plugin: PluginFile, info: PluginInfo, presets: list[Preset] | None) -> Plan:
     source: dict[str, Any]
     preset_hashes: dict[str, str] = {}
     if presets is not None:
@@ -324,13 +283,14 @@ def _plan(req: RenderRequest, plugin_path: Path, fmt: str, info: PluginInfo, pre
         }
     jobs = make_jobs(presets, req.settings)
     ranges = shard_ranges(len(jobs), req.shard_size)
-    plugin_sha = file_sha256(plugin_binary(plugin_path))
+    assert plugin.binary is not None  # check_plugin made sure
+    plugin_sha = file_sha256(plugin.binary)
     context = {
         "format_version": FORMAT_VERSION,
         "plugin_sha256": plugin_sha,
-        "plugin_format": fmt,
+        "plugin_format": plugin.format,
         "render": req.settings.to_dict(),
-        "features": feature_settings(req.settings.sample_rate, req.features),
+        "features": req.settings.features_dict(),
         "audio": FLAC_SUBTYPE,
     }
     # What must match for a rerun to continue a folder: the source may grow (more presets, a larger
@@ -339,11 +299,11 @@ def _plan(req: RenderRequest, plugin_path: Path, fmt: str, info: PluginInfo, pre
     identity = {"context": context, "source": identity_source, "shard_size": req.shard_size}
     hashes = [jobs_hash(jobs[r.start : r.stop], context, preset_hashes) for r in ranges]
     extra: dict[str, Any] = {}
-    if fmt == "vst2":
+    if plugin.format == "vst2":
         try:
             from ..presets.vst2_probe import vst2_info
 
-            probe = vst2_info(plugin_path)
+            probe = vst2_info(plugin.path)
             keys = ("name", "vendor", "product", "unique_id", "unique_id_text", "version", "is_synth", "program_chunks")
             extra = {"vst2": {k: probe.get(k) for k in keys}}
             if probe.get("name"):
@@ -401,9 +361,9 @@ def render_dataset(req: RenderRequest, log: Callable[[str], None] | None = None)
         raise RenderOptionError(f"--shard-size must be at least 1, got {req.shard_size}")
     if req.workers is not None and req.workers < 1:
         raise RenderOptionError(f"--workers must be at least 1, got {req.workers}")
-    plugin_path, fmt = check_plugin(req.plugin)
+    plugin = check_plugin(req.plugin)
     presets = find_presets(req.presets_dir) if req.presets_dir is not None else None
-    if presets is not None and fmt == "vst3":
+    if presets is not None and plugin.format == "vst3":
         say("note: VST3 plugins take no .fxp directly; presets go through neuralsynth.presets")
     out = Path(req.out)
     check_out(out)
@@ -419,10 +379,10 @@ def render_dataset(req: RenderRequest, log: Callable[[str], None] | None = None)
                 say(f"--no-resume: removed {len(removed)} shard(s) of an earlier run")
         remove_temporaries(out)
 
-        backend = make_backend(req, str(plugin_path))
+        backend = make_backend(req, str(plugin.path))
         try:
             info = backend.start()
-            plan = _plan(req, plugin_path, fmt, info, presets)
+            plan = _plan(req, plugin, info, presets)
             old = read_manifest(out)
             if old is not None and old.get("identity") != plan.identity:
                 differs = _describe_mismatch(old.get("identity", {}), plan.identity)
@@ -463,11 +423,11 @@ def render_dataset(req: RenderRequest, log: Callable[[str], None] | None = None)
                         outcomes = pending.pop(k)
                         rows = [o.row for o in outcomes if o.row is not None]
                         failures = sorted(
-                            (_failure_record(o) for o in outcomes if not o.ok), key=lambda f: f["job_index"]
+                            (failure_record(o) for o in outcomes if not o.ok), key=lambda f: f["job_index"]
                         )
                         rng = plan.ranges[k]
                         shard = ShardInfo(k, rng.start, rng.stop - 1, plan.shard_hashes[k], len(rows), failures)
-                        write_shard(out, shard, rows, req.features)
+                        write_shard(out, shard, rows, req.settings.features is not None)
                         done[k] = shard
                         written += 1
                         stats["renders"] = sum(len(plan.ranges[j]) for j in todo if j in done)

@@ -23,41 +23,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .jobs import Job
+from .schema import arrow_schema, row_fields
 
 SHARD_GLOB = "shard-*.parquet"
 METADATA_KEY = b"neuralsynth"
-FEATURE_KEYS = ("log_mel", "mfcc", "f0_hz", "f0_confidence", "loudness_db")
-FEATURE_2D = ("log_mel", "mfcc")
-AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
 
 def shard_name(index: int) -> str:
     return f"shard-{index:05d}.parquet"
-
-
-def schema(features: bool = True) -> pa.Schema:
-    """The row schema (the ``audio`` struct is what Hugging Face ``datasets.Audio`` stores)."""
-    fields = [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("job_index", pa.int64(), nullable=False),
-        pa.field("preset_name", pa.string()),
-        pa.field("category", pa.string()),
-        pa.field("preset_path", pa.string()),
-        pa.field("note", pa.int32()),
-        pa.field("velocity", pa.int32()),
-        pa.field("params", pa.list_(pa.float32())),
-        pa.field("audio", AUDIO_TYPE),
-        pa.field("sample_rate", pa.int32()),
-        pa.field("channels", pa.int32()),
-        pa.field("num_samples", pa.int64()),
-        pa.field("peak", pa.float32()),
-        pa.field("clipped", pa.bool_()),
-    ]
-    if features:
-        for key in FEATURE_KEYS:
-            inner = pa.list_(pa.float32())
-            fields.append(pa.field(key, pa.list_(inner) if key in FEATURE_2D else inner))
-    return pa.schema(fields)
 
 
 def _concat(arrays: Sequence[np.ndarray]) -> np.ndarray:
@@ -88,21 +61,18 @@ def _list_list_column(arrays: Sequence[np.ndarray]) -> pa.Array:
 
 
 def rows_to_table(rows: Sequence[dict[str, Any]], features: bool = True) -> pa.Table:
-    """Rows (as the workers make them) -> an Arrow table with :func:`schema`, sorted by job index."""
+    """Rows (as the workers make them) -> an Arrow table with :func:`.schema.arrow_schema`, sorted by job index."""
     rows = sorted(rows, key=lambda r: r["job_index"])
-    sch = schema(features)
-    columns: dict[str, pa.Array] = {}
-    for f in sch:
-        name = f.name
-        if name == "params":
-            columns[name] = _list_column([np.asarray(r["params"], np.float32) for r in rows])
-        elif name in FEATURE_2D:
-            columns[name] = _list_list_column([np.asarray(r[name], np.float32) for r in rows])
-        elif name in FEATURE_KEYS:
-            columns[name] = _list_column([np.asarray(r[name], np.float32) for r in rows])
+    columns: list[pa.Array] = []
+    for f in row_fields(features):
+        if f.depth == 2:
+            column = _list_list_column([np.asarray(r[f.name], np.float32) for r in rows])
+        elif f.depth == 1:
+            column = _list_column([np.asarray(r[f.name], np.float32) for r in rows])
         else:
-            columns[name] = pa.array([r[name] for r in rows], type=f.type)
-    return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in sch], schema=sch)
+            column = pa.array([r[f.name] for r in rows], type=f.type)
+        columns.append(column.cast(f.type))
+    return pa.Table.from_arrays(columns, schema=arrow_schema(features))
 
 
 @dataclass

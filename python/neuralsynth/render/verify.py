@@ -167,7 +167,7 @@ def verify_rerender(folder: Path, rows: int = 8, tolerance: float = 2.0**-22) ->
                               note_length=r["note_length"], settle=r.get("settle", 0.5),
                               reset=r.get("reset", "prime"))
     with _quiet_stdout():
-        worker = RenderWorker(plugin, settings, features=False)
+        worker = RenderWorker(plugin, settings)  # no features: only the audio is compared
     report = VerifyReport("re-render with the stored parameters", tolerance=tolerance)
     sampled = sample_rows(folder, rows)
     decoded = {}

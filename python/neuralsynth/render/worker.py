@@ -13,14 +13,8 @@ rendered what before (tests/test_render.py checks B-after-A == B in a fresh proc
 The audio is encoded as FLAC (24-bit integer PCM, the plugin's own channel count) and the features
 are computed from the decoded FLAC, i.e. from exactly the samples a reader of the dataset gets.
 
-Test hooks (environment variables, comma-separated job indexes):
-
-- ``NEURALSYNTH_RENDER_CRASH_JOBS``: the worker kills itself with SIGSEGV on every attempt of
-  these jobs (a plugin that always crashes on them);
-- ``NEURALSYNTH_RENDER_CRASH_ONCE``: the same on the first attempt only (a transient crash);
-- ``NEURALSYNTH_RENDER_NAN_JOBS``: the rendered audio of these jobs is replaced by NaN;
-- ``NEURALSYNTH_RENDER_HANG_JOBS``: the worker sleeps for an hour on these jobs (a hung plugin);
-- ``NEURALSYNTH_RENDER_DELAY``: seconds to sleep before every job (slows a run down to interrupt it).
+Faults for the tests (a worker that crashes, hangs or renders NaN) live in :mod:`.faults`; a worker
+process takes its class from :func:`.faults.worker_class` once, at start.
 """
 
 from __future__ import annotations
@@ -29,7 +23,7 @@ import io
 import os
 import signal
 import sys
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,20 +31,21 @@ from typing import Any
 import numpy as np
 import soundfile
 
+from ..plugins.dawdreamer import open_processor
+from ..plugins.files import PluginFile
+from .failures import FailureKind
 from .jobs import Job, RenderSettings
-
-CRASH_ENV = "NEURALSYNTH_RENDER_CRASH_JOBS"
-CRASH_ONCE_ENV = "NEURALSYNTH_RENDER_CRASH_ONCE"
-NAN_ENV = "NEURALSYNTH_RENDER_NAN_JOBS"
-HANG_ENV = "NEURALSYNTH_RENDER_HANG_JOBS"
-DELAY_ENV = "NEURALSYNTH_RENDER_DELAY"
-HOOK_ENVS = (CRASH_ENV, CRASH_ONCE_ENV, NAN_ENV, HANG_ENV, DELAY_ENV)
+from .schema import RenderedJob, make_row
 
 FLAC_SUBTYPE = "PCM_24"
 
 
 class JobFailed(Exception):
     """A job could not be rendered (the preset did not load, the audio is not finite, ...)."""
+
+    def __init__(self, reason: str, kind: FailureKind = FailureKind.ERROR) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -74,27 +69,6 @@ class PluginInfo:
             "num_parameters": len(self.parameters),
             "parameters": self.parameters,
         }
-
-
-def plugin_format(path: str | Path) -> str:
-    return "vst3" if Path(path).suffix.lower() == ".vst3" else "vst2"
-
-
-def _hook_jobs(name: str) -> set[int]:
-    text = os.environ.get(name, "")
-    return {int(x) for x in text.replace(" ", "").split(",") if x}
-
-
-def _test_hooks(job: Job) -> None:
-    delay = float(os.environ.get(DELAY_ENV, "0") or 0)
-    if delay > 0:
-        time.sleep(delay)
-    if job.index in _hook_jobs(CRASH_ENV) or (job.attempt == 0 and job.index in _hook_jobs(CRASH_ONCE_ENV)):
-        sys.stdout.flush()
-        os.kill(os.getpid(), signal.SIGSEGV)
-        time.sleep(10)  # the signal is delivered before this returns
-    if job.index in _hook_jobs(HANG_ENV):
-        time.sleep(3600)
 
 
 def _describe_parameters(processor: Any) -> list[dict[str, Any]]:
@@ -131,47 +105,43 @@ def decode_flac(data: bytes) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(audio.T), int(rate)
 
 
-def feature_columns(audio: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
-    """The feature columns of one row from (channels, samples) audio (channels are averaged), float32 arrays."""
-    from ..features import FEATURE_KEYS, compute_features
-
-    feats = compute_features(audio, sample_rate)
-    return {key: np.ascontiguousarray(feats[key], dtype=np.float32) for key in FEATURE_KEYS}
-
-
 class RenderWorker:
-    """A loaded plugin that renders jobs into dataset rows."""
+    """A loaded plugin that renders jobs into dataset rows.
 
-    def __init__(self, plugin_path: str, settings: RenderSettings, features: bool = True) -> None:
+    ``settings.features`` says which features the rows get and how they are computed (None: none);
+    ``features=False`` drops them, ``features=True`` computes the default ones if the settings have none.
+    """
+
+    def __init__(self, plugin_path: str, settings: RenderSettings, features: bool | None = None) -> None:
         self.plugin_path = str(plugin_path)
-        self.settings = settings
-        self.features = features
+        self.settings = settings if features is None else settings.with_features(features)
+        self.broken = False  # a fresh plugin instance could not be made after a failure
         self._load()
         self.info = PluginInfo(
             path=self.plugin_path,
             name=Path(plugin_path).stem,
-            format=plugin_format(plugin_path),
+            format=PluginFile.of(plugin_path).format,
             num_outputs=int(self.processor.get_num_output_channels()),
             parameters=_describe_parameters(self.processor),
         )
         if self.info.num_outputs < 1:
             raise RuntimeError(f"{plugin_path}: the plugin has no audio outputs")
-        if features:  # import librosa and build the filter banks now, not in the first job
-            feature_columns(np.zeros((1, settings.sample_rate // 10), np.float32), settings.sample_rate)
+        if self.settings.features is not None:  # import librosa and build the filter banks now, not in the first job
+            self._features(np.zeros((1, self.settings.sample_rate // 10), np.float32))
 
     def _load(self) -> None:
-        import dawdreamer
-
-        self.engine = dawdreamer.RenderEngine(self.settings.sample_rate, self.settings.block_size)
-        self.processor = self.engine.make_plugin_processor("synth", self.plugin_path)
+        s = self.settings
+        self.engine, self.processor = open_processor(self.plugin_path, s.sample_rate, s.block_size, name="synth")
         self.engine.load_graph([(self.processor, [])])
         self._used = False
         self.num_params = int(self.processor.get_plugin_parameter_size())
         self.initial_params = [float(self.processor.get_parameter(i)) for i in range(self.num_params)]
 
-    def _reload(self) -> None:
-        """A fresh plugin instance, after a job that may have left the old one in a bad state."""
-        self._load()
+    def _features(self, audio: np.ndarray) -> Mapping[str, np.ndarray]:
+        """The settings' features of (channels, samples) audio (channels are averaged)."""
+        from ..features import compute_features
+
+        return compute_features(audio, self.settings.sample_rate, self.settings.features)
 
     def _apply(self, job: Job) -> list[float]:
         proc = self.processor
@@ -219,42 +189,46 @@ class RenderWorker:
         return audio, params
 
     def render(self, job: Job) -> dict[str, Any]:
-        """One dataset row; raises JobFailed with a reason."""
-        _test_hooks(job)
+        """One dataset row (:func:`.schema.make_row`); raises JobFailed with a reason."""
         try:
             audio, params = self.render_audio(job)
         except JobFailed:
-            self._reload()
+            self._load()  # a fresh plugin instance, after a job that may have left the old one in a bad state
             raise
-        if job.index in _hook_jobs(NAN_ENV):
-            audio[:] = np.nan
         finite = np.isfinite(audio)
         if not finite.all():
             bad = int(audio.size - np.count_nonzero(finite))
-            self._reload()  # NaN in a filter's state would leak into the next jobs
-            raise JobFailed(f"the render has {bad} NaN/Inf samples of {audio.size}")
+            self._load()  # NaN in a filter's state would leak into the next jobs
+            raise JobFailed(f"the render has {bad} NaN/Inf samples of {audio.size}", FailureKind.NAN)
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         flac = encode_flac(audio, self.settings.sample_rate)
-        row: dict[str, Any] = {
-            "id": job.id,
-            "job_index": job.index,
-            "preset_name": job.preset.name,
-            "category": job.preset.category,
-            "preset_path": job.preset.path,
-            "note": job.note,
-            "velocity": job.velocity,
-            "params": params,
-            "audio": {"bytes": flac, "path": f"{job.id}.flac"},
-            "sample_rate": self.settings.sample_rate,
-            "channels": int(audio.shape[0]),
-            "num_samples": int(audio.shape[1]),
-            "peak": peak,
-            "clipped": peak >= 1.0,
-        }
-        if self.features:
-            decoded, _ = decode_flac(flac)
-            row.update(feature_columns(decoded, self.settings.sample_rate))
-        return row
+        features = self._features(decode_flac(flac)[0]) if self.settings.features is not None else None
+        return make_row(RenderedJob(job, params, flac, self.settings.sample_rate, int(audio.shape[0]),
+                                    int(audio.shape[1]), peak, features))
+
+    def attempt(self, job: Job) -> tuple[Any, ...]:
+        """Render ``job`` and say how it went: ``("done", row)`` or ``("failed", FailureKind, reason)``.
+
+        A plugin or library exception is a failure too, after which the worker goes on with a fresh plugin
+        instance; if even that cannot be made, :attr:`broken` is set.
+        """
+        try:
+            return "done", self.render(job)
+        except JobFailed as exc:
+            return "failed", exc.kind, str(exc)
+        except Exception as exc:
+            try:
+                self._load()
+            except Exception:
+                self.broken = True
+            return "failed", FailureKind.ERROR, f"{type(exc).__name__}: {exc}"
+
+
+def load_worker(plugin_path: str, settings: RenderSettings) -> RenderWorker:
+    """The worker of a worker process: a :class:`RenderWorker`, or the test's fault-injecting one (:mod:`.faults`)."""
+    from .faults import worker_class
+
+    return worker_class()(plugin_path, settings)
 
 
 def silence_stdout() -> None:
@@ -268,18 +242,18 @@ def silence_stdout() -> None:
 def serve(conn: Any) -> None:
     """Worker process main loop.
 
-    The first message in is ``(plugin_path, settings, features)``; the worker answers
-    ("ready", PluginInfo) or ("error", text). Then each message in is a Job (None to stop), answered
-    with ("done", index, row) or ("failed", index, reason). The loop ends when the parent closes its
-    end of the connection (the parent is done or died).
+    The first message in is ``(plugin_path, settings)``; the worker answers ("ready", PluginInfo) or
+    ("error", text). Then each message in is a Job (None to stop), answered with ("done", index, row)
+    or ("failed", index, FailureKind, reason). The loop ends when the parent closes its end of the
+    connection (the parent is done or died).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
     try:
-        plugin_path, settings, features = conn.recv()
+        plugin_path, settings = conn.recv()
     except (EOFError, OSError):
         return
     try:
-        worker = RenderWorker(plugin_path, settings, features)
+        worker = load_worker(plugin_path, settings)
     except Exception as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -291,21 +265,9 @@ def serve(conn: Any) -> None:
             return
         if job is None:
             return
-        try:
-            row = worker.render(job)
-        except JobFailed as exc:
-            reply: tuple = ("failed", job.index, str(exc))
-        except Exception as exc:  # a plugin or library exception: report it, then go on with a fresh plugin
-            reply = ("failed", job.index, f"{type(exc).__name__}: {exc}")
-            try:
-                worker._reload()
-            except Exception:
-                _send(conn, reply)
-                return  # the pool replaces a worker that exits
-        else:
-            reply = ("done", job.index, row)
-        if not _send(conn, reply):
-            return  # the parent is gone
+        kind, *result = worker.attempt(job)
+        if not _send(conn, (kind, job.index, *result)) or worker.broken:
+            return  # the parent is gone, or the pool replaces a worker that exits
 
 
 def _send(conn: Any, message: tuple) -> bool:
