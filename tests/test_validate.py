@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuralsynth.plugins import validate
-from neuralsynth.plugins.validate import CHECK_NAMES, HOST_CHECKS, CheckResult, run_checks, run_validation
+from neuralsynth.plugins import validation
+from neuralsynth.plugins.validation import CHECK_NAMES, HOST_CHECKS, CheckResult, run_checks, run_validation, runner
 
 CONFIGS = [("pedalboard", "VST3"), ("dawdreamer", "VST3"), ("dawdreamer", "LV2")]
 
@@ -175,7 +175,7 @@ def test_dawdreamer_subset_is_skipped_not_failed() -> None:
     skipped = {r.name for r in results if r.skipped}
     assert skipped == set(CHECK_NAMES) - HOST_CHECKS["dawdreamer"]
     assert all(r.passed for r in results if not r.skipped)
-    assert validate.summary(results).endswith(f"{len(skipped)} skipped")
+    assert validation.summary(results).endswith(f"{len(skipped)} skipped")
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,12 +185,12 @@ def test_dawdreamer_subset_is_skipped_not_failed() -> None:
 def test_main_fails_on_a_non_plugin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bogus = tmp_path / "Nothing.vst3"
     bogus.mkdir()
-    assert validate.main(bogus, "pedalboard", quick=True, as_json=False) == 1
+    assert validation.main(bogus, "pedalboard", quick=True, as_json=False) == 1
     out = capsys.readouterr().out
     assert "FAIL  load" in out and "not a VST3 bundle" in out
     assert out.strip().splitlines()[-1] == f"0 passed, 1 failed, {len(CHECK_NAMES) - 1} skipped"
 
-    assert validate.main(bogus, "pedalboard", quick=True, as_json=True) == 1
+    assert validation.main(bogus, "pedalboard", quick=True, as_json=True) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["failed"] == 1 and not report["ok"]
     assert report["checks"][0]["name"] == "load" and report["checks"][0]["status"] == "FAIL"
@@ -198,11 +198,11 @@ def test_main_fails_on_a_non_plugin(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_main_table_and_exit_code(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     canned = [CheckResult("load", True, "fine", 0.1), CheckResult("state", False, "", 0.0, skipped=True)]
-    monkeypatch.setattr(validate, "run_validation", lambda *a, **k: canned)
-    assert validate.main("x.vst3", "dawdreamer") == 0
+    monkeypatch.setattr(runner, "run_validation", lambda *a, **k: canned)
+    assert validation.main("x.vst3", "dawdreamer") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("PASS  load") and out[2].startswith("SKIP  state")
     assert out[-1] == "1 passed, 0 failed, 1 skipped"
     canned.append(CheckResult("bypass", False, "broken", 0.1))
-    assert validate.main("x.vst3", "pedalboard") == 1
+    assert validation.main("x.vst3", "pedalboard") == 1
     assert capsys.readouterr().out.splitlines()[-1] == "1 passed, 1 failed, 1 skipped"

@@ -15,25 +15,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuralsynth.plugins import validate, validate_instrument
-from neuralsynth.plugins.hosts import PluginError, open_plugin
-from neuralsynth.plugins.validate import (
+from neuralsynth.midi import control, note_off, note_on, pitch_bend
+from neuralsynth.plugins.files import PluginError
+from neuralsynth.plugins.hosts import open_plugin
+from neuralsynth.plugins.validation import (
+    CHECK_BY_NAME,
     CHECK_NAMES,
     INSTRUMENT_HOST_CHECKS,
     CheckFailed,
     CheckResult,
     Context,
+    instrument_checks,
+    run_check,
     run_checks,
     run_validation,
 )
-from neuralsynth.plugins.validate_instrument import (
-    control,
-    fundamental,
-    note_off,
-    note_on,
-    note_pattern,
-    pitch_bend,
-)
+from neuralsynth.plugins.validation.instrument_signals import PATTERN_END, note_pattern
+from neuralsynth.plugins.validation.measures import fundamental
 
 CONFIGS = [("pedalboard", "vst3"), ("dawdreamer", "vst3"), ("dawdreamer", "vst2"), ("dawdreamer", "lv2")]
 CONFIG_IDS = [f"{h}-{f}" for h, f in CONFIGS]
@@ -149,12 +147,12 @@ def test_a_check_fails_on_the_real_instrument(instrument_bundles: dict[str, Path
     ctx = Context(lambda sr, bs: NaNAfterNotes(open_plugin(path, "pedalboard", sr, bs)), "pedalboard", quick=True)
     assert ctx.instrument
     with pytest.raises(CheckFailed, match="non-finite output samples"):
-        validate_instrument.check_non_finite(ctx)
-    r = validate.run_check(validate._BY_NAME["non_finite"], ctx)
+        instrument_checks.check_non_finite(ctx)
+    r = run_check(CHECK_BY_NAME["non_finite"], ctx)
     assert r.failed and "non-finite" in r.detail
     # and the same wrapper without the poison passes
     clean = Context(lambda sr, bs: open_plugin(path, "pedalboard", sr, bs), "pedalboard", quick=True)
-    assert validate.run_check(validate._BY_NAME["non_finite"], clean).passed
+    assert run_check(CHECK_BY_NAME["non_finite"], clean).passed
 
 
 def test_dawdreamer_mono_output_is_refused_clearly(instrument_bundles: dict[str, Path]) -> None:
@@ -364,7 +362,7 @@ def test_kind_is_detected_once_and_failures_to_open_count_as_effect() -> None:
 
     bad = Context(broken, "fake")
     assert not bad.instrument
-    r = validate.run_check(validate._BY_NAME["load"], bad)
+    r = run_check(CHECK_BY_NAME["load"], bad)
     assert r.failed and "cannot load" in r.detail
 
 
@@ -390,6 +388,6 @@ def test_note_pattern_exercises_what_it_promises() -> None:
             down.discard(m[1])
         most = max(most, len(down))
     assert most > 8  # voice stealing in an 8-voice synth
-    assert max(s for s, _ in ev) < validate_instrument.PATTERN_END * sr
+    assert max(s for s, _ in ev) < PATTERN_END * sr
     assert ev == note_pattern(20240611, sr)  # fixed
     assert any(s % 512 for s, _ in ev)  # events fall inside blocks

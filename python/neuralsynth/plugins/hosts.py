@@ -13,87 +13,21 @@ applied at their exact sample; ``automation`` optionally changes parameters (hos
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import struct
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import NeuralSynthError
+from ..midi import MidiEvent, sort_events
+from .dawdreamer import load_events, open_processor
+from .effect_params import EFFECT_RANGES
+from .files import PluginError, check_plugin_path, param_key
+
+__all__ = ["HOSTS", "Automation", "DawDreamerHost", "MidiEvent", "PedalboardHost", "PluginError", "open_plugin"]
 
 HOSTS = ("pedalboard", "dawdreamer")
 
-MidiEvent = tuple[int, bytes]  # (sample offset from the start of the render, raw MIDI message)
 Automation = Sequence[tuple[int, Mapping[str, float]]]  # (sample, {parameter: normalized value})
-
-
-class PluginError(NeuralSynthError):
-    """A file is not a loadable plugin, or a host failed."""
-
-
-def plugin_format(path: Path) -> str:
-    p = Path(path)
-    if p.suffix == ".vst3":
-        return "vst3"
-    if p.suffix == ".lv2":
-        return "lv2"
-    if p.suffix == ".so":
-        return "vst2"
-    if p.suffix == ".component":
-        return "au"
-    raise PluginError(f"{path}: not a plugin (expected a .vst3 bundle, an .lv2 bundle, a VST2 .so or an AU .component)")
-
-
-def check_plugin_path(path: Path) -> str:
-    """Say clearly when a path is not a plugin, before any host touches it."""
-    p = Path(path)
-    if not p.exists():
-        raise PluginError(f"{path}: no such file or bundle")
-    fmt = plugin_format(p)
-    if fmt == "vst3":
-        binaries = list((p / "Contents").glob("*/*.so")) if p.is_dir() else []
-        if not binaries:
-            raise PluginError(f"{path}: not a VST3 bundle (no Contents/<arch>/*.so inside)")
-        _check_elf(binaries[0])
-    elif fmt == "lv2":
-        if not (p / "manifest.ttl").is_file():
-            raise PluginError(f"{path}: not an LV2 bundle (no manifest.ttl)")
-    elif fmt == "vst2":
-        _check_elf(p)
-    return fmt
-
-
-def _check_elf(binary: Path) -> None:
-    with open(binary, "rb") as f:
-        magic = f.read(4)
-    if magic != b"\x7fELF":
-        raise PluginError(f"{binary}: not a plugin binary (not an ELF shared object)")
-
-
-def lv2_uri_of(bundle: Path) -> str:
-    text = (Path(bundle) / "manifest.ttl").read_text(errors="replace")
-    m = re.search(r"<([^>]+)>\s*\n?\s*a\s+lv2:Plugin", text)
-    if not m:
-        raise PluginError(f"{bundle}: no lv2:Plugin in manifest.ttl")
-    return m.group(1)
-
-
-def install_lv2_for_dawdreamer(bundle: Path) -> str:
-    """DawDreamer finds LV2 plugins by URI in ~/.lv2 only: copy the bundle there; return the URI."""
-    dest_root = Path.home() / ".lv2"
-    dest_root.mkdir(exist_ok=True)
-    dest = dest_root / Path(bundle).name
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(bundle, dest)
-    return lv2_uri_of(bundle)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 def _sorted_events(events: Sequence[MidiEvent], n: int) -> list[MidiEvent]:
@@ -105,7 +39,7 @@ def _sorted_events(events: Sequence[MidiEvent], n: int) -> list[MidiEvent]:
             raise PluginError(f"MIDI event at sample {sample}: {data.hex()} is not a complete channel message")
         if 0 <= int(sample) < n:
             out.append((int(sample), data))
-    return sorted(out, key=lambda e: e[0])
+    return sort_events(out)
 
 
 def _segments(n: int, automation: Automation | None) -> list[tuple[int, int, dict[str, float]]]:
@@ -115,39 +49,6 @@ def _segments(n: int, automation: Automation | None) -> list[tuple[int, int, dic
         changes.setdefault(min(max(int(sample), 0), n), {}).update(values)
     cuts = sorted({0, *changes} - {n})
     return [(a, b, changes.get(a, {})) for a, b in zip(cuts, [*cuts[1:], n], strict=True)]
-
-
-def _vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def write_midi_file(path: Path, events: Sequence[MidiEvent], sample_rate: float) -> None:
-    """A type-0 Standard MIDI File with events at exact samples (for DawDreamer's load_midi).
-
-    The tempo is 10 ms per quarter note and the division sample_rate / 25 ticks per quarter: four
-    ticks per sample. Each event sits a quarter sample after its sample, so that a reader that
-    truncates (or rounds) seconds * sample_rate lands on the sample despite floating-point error
-    (at one tick per sample, DawDreamer placed some events one sample early in long renders).
-    Exact for 44.1, 48, 88.2, 96, 192 kHz, ...; other rates get the nearest tempo.
-    """
-    ppq = int(round(4 * sample_rate / 100.0))
-    if not 1 <= ppq <= 0x7FFF:
-        raise PluginError(f"cannot write a MIDI file at {sample_rate} Hz")
-    tempo = int(round(ppq * 1e6 / (4 * sample_rate)))
-    track = bytearray(b"\x00\xff\x51\x03" + tempo.to_bytes(3, "big"))
-    last = 0
-    for sample, msg in events:
-        tick = 4 * sample + 1
-        track += _vlq(tick - last) + bytes(msg)
-        last = tick
-    track += b"\x00\xff\x2f\x00"
-    header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, ppq)
-    Path(path).write_bytes(header + b"MTrk" + struct.pack(">I", len(track)) + bytes(track))
 
 
 INSTRUMENT_PROBE_SECONDS = 1.0
@@ -182,7 +83,7 @@ class PedalboardHost:
         if name in self._params:
             return name
         for key in self._params:
-            if key.startswith(_snake(name)):
+            if key.startswith(param_key(name)):
                 return key
         raise PluginError(f"no parameter {name!r}; the plugin has {', '.join(self._params)}")
 
@@ -281,18 +182,10 @@ class DawDreamerHost:
 
     def __init__(self, path: Path, sample_rate: float = 48000.0, block_size: int = 512) -> None:
         fmt = check_plugin_path(path)
-        import dawdreamer as daw
-
-        self._daw = daw
         self.path = Path(path)
         self.sample_rate = float(sample_rate)
         self.block_size = int(block_size)
-        self.engine = daw.RenderEngine(self.sample_rate, self.block_size)
-        target = install_lv2_for_dawdreamer(self.path) if fmt == "lv2" else str(self.path)
-        try:
-            self.proc = self.engine.make_plugin_processor("plugin", target)
-        except Exception as e:  # noqa: BLE001
-            raise PluginError(f"{path}: DawDreamer could not load it: {e}") from e
+        self.engine, self.proc = open_processor(self.path, self.sample_rate, self.block_size)
         self._desc = {d["name"]: d for d in self.proc.get_parameters_description()}
         self._values: dict[str, float] = {}
         # DawDreamer shows an LV2 plugin's lv2:enabled port as a "Bypass" parameter, but setting
@@ -307,14 +200,14 @@ class DawDreamerHost:
         if name in self._desc:
             return self._desc[name]
         for n, d in self._desc.items():
-            if _snake(n) == _snake(name) or _snake(name).startswith(_snake(n)):
+            if param_key(n) == param_key(name) or param_key(name).startswith(param_key(n)):
                 return d
         raise PluginError(f"no parameter {name!r}; the plugin has {', '.join(self._desc)}")
 
     def set_parameter(self, name: str, value: float) -> None:
         # DawDreamer takes normalised 0..1 values; the ranges below are the plugin's own.
         d = self._find(name)
-        lo, hi = _RANGES.get(_snake(d["name"]), (0.0, 1.0))
+        lo, hi = EFFECT_RANGES.get(param_key(d["name"]), (0.0, 1.0))
         norm = (float(value) - lo) / (hi - lo)
         self.proc.set_parameter(int(d["index"]), float(np.clip(norm, 0.0, 1.0)))
 
@@ -325,9 +218,7 @@ class DawDreamerHost:
             self.sample_rate = float(sample_rate)
             self.block_size = int(block_size or self.block_size)
             self.proc = None
-            self.engine = self._daw.RenderEngine(self.sample_rate, self.block_size)
-            target = install_lv2_for_dawdreamer(self.path) if self.path.suffix == ".lv2" else str(self.path)
-            self.proc = self.engine.make_plugin_processor("plugin", target)
+            self.engine, self.proc = open_processor(self.path, self.sample_rate, self.block_size)
             for i, v in params.items():
                 self.proc.set_parameter(i, v)
 
@@ -380,9 +271,8 @@ class DawDreamerHost:
 
         Every render starts from the beginning: DawDreamer prepares (and so resets) the plugin
         for each render, so ``reset=False`` cannot continue an earlier render. The events go in
-        through a MIDI file (:func:`write_midi_file`; ``load_midi`` keeps controllers and pitch
-        bend, ``add_midi_note`` only notes); automation becomes per-sample automation curves,
-        which DawDreamer applies at block starts.
+        through a MIDI file (:func:`~neuralsynth.plugins.dawdreamer.load_events`); automation
+        becomes per-sample automation curves, which DawDreamer applies at block starts.
         """
         self._configure(sample_rate, block_size)
         if int(channels) != self.proc.get_num_output_channels():
@@ -391,15 +281,7 @@ class DawDreamerHost:
             except Exception as e:  # noqa: BLE001 - the host's refusal, as a PluginError
                 raise PluginError(f"DawDreamer: {e}") from e
         n = int(n)
-        evs = _sorted_events(events, n)
-        if evs:
-            with tempfile.TemporaryDirectory(prefix="ns-midi-") as tmp:
-                midi = Path(tmp) / "events.mid"
-                write_midi_file(midi, evs, self.sample_rate)
-                if not self.proc.load_midi(str(midi), clear_previous=True, beats=False, all_events=True):
-                    raise PluginError("DawDreamer could not load the MIDI events")
-        else:
-            self.proc.clear_midi()
+        load_events(self.proc, _sorted_events(events, n), self.sample_rate)
         blocks = max(1, -(-n // self.block_size))
         total = blocks * self.block_size
         final: dict[int, float] = {}
@@ -422,9 +304,6 @@ class DawDreamerHost:
         if y.shape[1] < n:
             raise PluginError(f"DawDreamer rendered {y.shape[1]} samples, expected {n}")
         return np.ascontiguousarray(y[:, :n])
-
-
-_RANGES = {"input_gain": (-24.0, 24.0), "output_gain": (-24.0, 24.0), "mix": (0.0, 100.0)}
 
 
 def open_plugin(path: str | os.PathLike, host: str = "pedalboard", sample_rate: float = 48000.0, block_size: int = 512):  # noqa: ANN201
