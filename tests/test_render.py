@@ -6,6 +6,7 @@ The runs are short (0.5 s renders, a dozen jobs) so the file finishes in a few m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import io
 import json
@@ -145,6 +146,86 @@ def test_option_parsing() -> None:
     for bad in ("Nope=0.5", "Cutoff", "Cutoff=2", "Cutoff=x"):
         with pytest.raises(RenderOptionError):
             jobs_mod.parse_fixed([bad], names)
+
+
+def test_row_schema_is_described_once() -> None:
+    from neuralsynth.features import FEATURE_KEYS
+    from neuralsynth.render.failures import Outcome, failure_record
+    from neuralsynth.render.schema import RenderedJob, arrow_schema, column_docs, feature_fields, make_row
+
+    assert tuple(f.name for f in feature_fields()) == FEATURE_KEYS
+    full, plain = arrow_schema(True), arrow_schema(False)
+    assert full.names[: len(plain)] == plain.names and full.names[len(plain):] == list(FEATURE_KEYS)
+    assert list(column_docs(True)) == full.names and list(column_docs(False)) == plain.names
+    (job,) = make_jobs(random_presets(1, 0, 2), make_settings(notes=[60], duration=0.1))
+    feats = {k: np.zeros((11, 4) if k in ("log_mel", "mfcc") else 11, np.float32) for k in FEATURE_KEYS}
+    rendered = RenderedJob(job, [0.5, 0.25], b"fLaC", 44100, 1, 4410, 1.0, feats)
+    row = make_row(rendered)
+    assert list(row) == full.names
+    assert (row["id"], row["job_index"], row["note"], row["clipped"]) == (job.id, 0, 60, True)
+    assert row["audio"] == {"bytes": b"fLaC", "path": f"{job.id}.flac"}
+    assert list(make_row(dataclasses.replace(rendered, features=None))) == plain.names
+    record = failure_record(Outcome(job, error="boom", attempts=2))
+    assert list(record) == ["job_index", "id", "preset_name", "category", "preset_path", "note", "velocity",
+                            "reason", "attempts"]
+    assert record["reason"] == "boom" and record["preset_name"] == "random-000000"
+
+
+def test_retry_policy() -> None:
+    from collections import deque
+
+    from neuralsynth.render.failures import FailureKind, RetryPolicy
+
+    (job,) = make_jobs(random_presets(1, 0, 2), make_settings(notes=[60], duration=0.1, features=False))
+    policy, pending = RetryPolicy(), deque()
+    assert policy.failed(job, FailureKind.CRASH, "worker crashed (SIGSEGV)", pending) is None
+    (again,) = pending
+    assert again.attempt == 1 and again == job
+    final = policy.failed(again, FailureKind.CRASH, "worker crashed (SIGSEGV)", pending)
+    assert final.error == "worker crashed (SIGSEGV) on every attempt (2)" and final.attempts == 2
+    nan = policy.failed(job, FailureKind.NAN, "the render has 3 NaN/Inf samples of 9", pending)
+    assert nan.error == "the render has 3 NaN/Inf samples of 9" and nan.attempts == 1 and len(pending) == 1
+    once = RetryPolicy(max_attempts=1).failed(job, FailureKind.TIMEOUT, "worker timed out after 3 s", deque())
+    assert once.error == "worker timed out after 3 s on its only attempt (1)"
+
+
+def test_policy_retries_what_it_is_told_in_real_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NaN made retryable: the worker's NaN report comes back and is tried again, three times in all."""
+    from neuralsynth.render.failures import FailureKind, RetryPolicy
+
+    monkeypatch.setenv("NEURALSYNTH_RENDER_NAN_JOBS", "1")
+    settings = make_settings(notes=[48, 60], duration=0.25, features=False)
+    jobs = make_jobs(random_presets(1, 3, 8), settings)
+    policy = RetryPolicy(max_attempts=3, retry=frozenset({FailureKind.NAN}))
+    with LocalPool(str(NEKOBI), settings, 2, policy=policy) as pool:
+        outcomes = {o.job.index: o for o in pool.run(jobs)}
+        assert pool.crashes == 0
+    assert outcomes[0].ok and outcomes[0].attempts == 1
+    assert outcomes[1].kind is FailureKind.NAN and outcomes[1].attempts == 3
+    assert outcomes[1].error.endswith("NaN/Inf samples of 11025 on every attempt (3)"), outcomes[1].error
+
+
+def test_feature_settings_travel_with_the_settings(tmp_path: Path) -> None:
+    """Custom feature settings reach the workers: the rows have what the manifest records."""
+    from neuralsynth.features import FeatureSettings
+    from neuralsynth.render.run import RenderRequest, render_dataset
+
+    assert make_settings(features=False).features is None
+    assert make_settings(sample_rate=48000).features == FeatureSettings(48000)
+    custom = FeatureSettings(44100, n_mels=64, n_mfcc=13)
+    settings = make_settings(notes=[60], duration=DURATION, features=custom)
+    assert settings.with_features(True) is settings and settings.with_features(False).features is None
+    with pytest.raises(RenderOptionError, match="48000 Hz"):
+        make_settings(features=FeatureSettings(48000))
+    out = tmp_path / "data"
+    render_dataset(RenderRequest(plugin=str(NEKOBI), out=out, settings=settings, random_count=1, seed=3,
+                                 workers=1, progress=False))
+    m = manifest(out)
+    assert m["features"] == json.loads(json.dumps(custom.to_dict()))
+    (row,) = read_rows(out)
+    assert np.asarray(row["log_mel"]).shape[1] == 64 and np.asarray(row["mfcc"]).shape[1] == 13
+    report = check_dataset(out)
+    assert report.ok, report.problems
 
 
 def test_parser_wires_into_a_cli() -> None:
