@@ -47,7 +47,8 @@ class PluginRegression:
         golden_tolerance: float = 1e-6,
         signals: dict[str, np.ndarray] | None = None,
     ) -> list:
-        from .plugins.hosts import check_plugin_path, open_plugin
+        from .plugins.files import check_plugin_path
+        from .plugins.hosts import open_plugin
         from .plugins.regress import run_tests
         from .plugins.signals import standard_signals, to_stereo
 

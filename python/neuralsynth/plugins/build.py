@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NeuralSynthError
+from .files import file_name
 
 FORMAT_TARGETS = {"vst3": "VST3", "lv2": "LV2", "standalone": "Standalone", "vst2": "VST", "au": "AU"}
 DEFAULT_FORMATS = ("vst3", "lv2", "standalone")
@@ -200,13 +201,7 @@ def build(
         out.mkdir(parents=True, exist_ok=True)
         results = []
         for f in fmts:
-            src_path = {
-                "vst3": art / "VST3" / f"{name}.vst3",
-                "lv2": art / "LV2" / f"{name}.lv2",
-                "standalone": art / "Standalone" / name,
-                "vst2": art / "VST" / f"lib{name}.so",
-                "au": art / "AU" / f"{name}.component",
-            }[f]
+            src_path = art / FORMAT_TARGETS[f] / (name if f == "standalone" else file_name(f, name))
             if not src_path.exists():
                 raise BuildError(f"the build finished but {src_path} is missing (see {log_file})")
             dest = out / src_path.name

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ..errors import NeuralSynthError
 
-__all__ = ["FORMATS", "SUFFIXES", "PluginError", "PluginFile", "check_plugin_path", "param_key"]
+__all__ = [
+    "FORMATS", "SUFFIXES", "PluginError", "PluginFile", "check_plugin_path", "file_name", "param_key", "plugin_format",
+]
 
 SUFFIXES = {".vst3": "vst3", ".lv2": "lv2", ".so": "vst2", ".component": "au"}
 FORMATS = tuple(SUFFIXES.values())
@@ -24,6 +26,18 @@ _EXPECTED = "expected a .vst3 bundle, an .lv2 bundle, a VST2 .so or an AU .compo
 
 class PluginError(NeuralSynthError):
     """A file is not a loadable plugin, or a host failed."""
+
+
+def plugin_format(path: str | os.PathLike) -> str | None:
+    """The plugin format a path's suffix names, or None."""
+    return SUFFIXES.get(Path(path).suffix.lower())
+
+
+def file_name(fmt: str, name: str) -> str:
+    """The file (or bundle) name JUCE gives the plugin ``name`` in format ``fmt`` (a VST2 on
+    Linux is ``lib<name>.so``)."""
+    suffix = next(s for s, f in SUFFIXES.items() if f == fmt)
+    return f"lib{name}{suffix}" if fmt == "vst2" else f"{name}{suffix}"
 
 
 def param_key(name: str) -> str:
@@ -42,11 +56,10 @@ class PluginFile:
     @classmethod
     def of(cls, path: str | os.PathLike) -> PluginFile:
         """The plugin file at ``path``, by its suffix; a :class:`PluginError` for any other suffix."""
-        p = Path(path)
-        fmt = SUFFIXES.get(p.suffix.lower())
+        fmt = plugin_format(path)
         if fmt is None:
             raise PluginError(f"{path}: not a plugin ({_EXPECTED})")
-        return cls(p, fmt)
+        return cls(Path(path), fmt)
 
     @classmethod
     def checked(cls, path: str | os.PathLike) -> PluginFile:

@@ -1,7 +1,8 @@
 """Read and write the state of our JUCE plugins from Python.
 
 JUCE stores a plugin's state as ``copyXmlToBinary`` data: the magic ``VC2!``, a little-endian
-size, then the XML text with a trailing NUL. pedalboard's ``raw_state`` of a VST3 wraps that
+size, then the XML text with a trailing NUL (the one codec for it here: VST2 preset chunks in
+:mod:`neuralsynth.presets.convert` use it too). pedalboard's ``raw_state`` of a VST3 wraps that
 in its own ``VC2!`` XML (``<VST3PluginState><IComponent>size.base64</IComponent>...``), the
 base64 being JUCE's MemoryBlock encoding (its own alphabet, bits taken least significant first).
 """
@@ -12,20 +13,25 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 
-MAGIC = 0x21324356  # "VC2!"
+MAGIC = b"VC2!"
 _TABLE = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
 
 
 def xml_to_binary(xml: str) -> bytes:
-    body = xml.encode() + b"\0"
-    return struct.pack("<II", MAGIC, len(body)) + body
+    """``copyXmlToBinary`` data for XML text, as JUCE writes it: the magic, the text's length in
+    bytes (little-endian, the NUL not counted), the UTF-8 text, a NUL."""
+    body = xml.encode("utf-8")
+    return MAGIC + struct.pack("<I", len(body)) + body + b"\0"
 
 
 def binary_to_xml(data: bytes) -> str:
-    magic, size = struct.unpack("<II", data[:8])
-    if magic != MAGIC:
+    """The XML text of ``copyXmlToBinary`` data; ValueError when the data is something else."""
+    if len(data) < 9 or data[:4] != MAGIC:
         raise ValueError("not JUCE copyXmlToBinary data (bad magic)")
-    return data[8 : 8 + size].rstrip(b"\0").decode()
+    (size,) = struct.unpack("<I", data[4:8])
+    if size > len(data) - 8:
+        raise ValueError(f"not JUCE copyXmlToBinary data ({size} bytes of text announced, {len(data) - 8} there)")
+    return data[8 : 8 + size].rstrip(b"\0").decode("utf-8")
 
 
 def memoryblock_encode(data: bytes) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..plugins.files import param_key, plugin_format
 from .convert import JuceState, decode_juce_chunk
 from .fxp import Bank, PresetError, Program, fourcc, parse_plugin_id, read_preset, write_fxp
 from .vst2_probe import vst2_info
@@ -43,18 +44,17 @@ PARAM_TOLERANCE = 1e-6
 
 def plugin_kind(plugin_path: str | os.PathLike) -> str:
     """``"vst2"`` for a ``.so``, ``"vst3"`` for a ``.vst3`` bundle."""
+    fmt = plugin_format(plugin_path)
+    if fmt in ("vst2", "vst3"):
+        return fmt
     suffix = Path(plugin_path).suffix.lower()
-    if suffix == ".so":
-        return "vst2"
-    if suffix == ".vst3":
-        return "vst3"
     raise PresetError(f"{plugin_path}: expected a VST2 .so or a .vst3 bundle, found a {suffix or 'suffix-less'} path")
 
 
 def _expected_id(plugin: int | str | os.PathLike) -> tuple[int, str]:
     if isinstance(plugin, int) and not isinstance(plugin, bool):
         return parse_plugin_id(plugin), "the given id"
-    if isinstance(plugin, os.PathLike) or (isinstance(plugin, str) and Path(plugin).suffix.lower() in (".so", ".vst3")):
+    if isinstance(plugin, os.PathLike) or (isinstance(plugin, str) and plugin_format(plugin) in ("vst2", "vst3")):
         if plugin_kind(plugin) == "vst3":
             raise PresetError(f"{plugin}: a VST3 plugin has no VST2 unique id to check a preset against")
         return vst2_info(plugin)["unique_id"], f"{plugin}"
@@ -134,10 +134,6 @@ def _program_for_vst3(preset: Program | Bank, source: str | os.PathLike) -> Prog
     return state
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
 def _number(text: Any) -> float | None:
     try:
         return float(str(text).strip())
@@ -147,7 +143,7 @@ def _number(text: Any) -> float | None:
 
 def _last_is_bypass(processor: Any, n: int) -> bool:
     try:
-        return n > 0 and str(processor.get_parameter_name(n - 1)).strip().lower() == "bypass"
+        return n > 0 and param_key(str(processor.get_parameter_name(n - 1))) == "bypass"
     except Exception:  # noqa: BLE001 - a host without names: no special case
         return False
 
@@ -192,7 +188,7 @@ def apply_preset_dawdreamer(
             processor.set_parameter(i, float(v))
         return preset
     descs = processor.get_parameters_description()
-    by_id = {_snake(str(d["name"])): d for d in descs}
+    by_id = {param_key(str(d["name"])): d for d in descs}
     # Our instrument's parameters are skewed (log cutoff, ...): through VST3 use its own mapping.
     ours = _instrument_mapping(descs) if kind == "vst3" else {}
     updates: list[tuple[int, float]] = []
@@ -201,7 +197,7 @@ def apply_preset_dawdreamer(
             index, spec = ours[pid]
             updates.append((index, spec.to_normalized(real)))
             continue
-        d = by_id.get(_snake(pid))
+        d = by_id.get(param_key(pid))
         if d is None:
             raise PresetError(
                 f"{path}: chunk: parameter id {pid!r} is not a parameter of {plugin_path} "

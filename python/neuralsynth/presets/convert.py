@@ -31,12 +31,12 @@ import base64
 import binascii
 import math
 import re
-import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..plugins.juce_state import binary_to_xml, xml_to_binary
 from .fxp import Bank, PresetError, Program, fourcc, parse_plugin_id
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
     "dawdreamer_descriptions",
 ]
 
-JUCE_MAGIC = b"VC2!"
 XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>'
 PROGRAM_TYPE = "vst2-program"
 BANK_TYPE = "vst2-bank"
@@ -77,15 +76,9 @@ class JuceState:
 
 def decode_juce_chunk(chunk: bytes) -> JuceState | None:
     """The state in a JUCE ``copyXmlToBinary`` chunk, or ``None`` when the chunk is something else."""
-    if len(chunk) < 9 or chunk[:4] != JUCE_MAGIC:
-        return None
-    (size,) = struct.unpack("<I", chunk[4:8])
-    if size > len(chunk) - 8:
-        return None
     try:
-        text = chunk[8 : 8 + size].rstrip(b"\0").decode("utf-8")
-        root = ET.fromstring(text)
-    except (UnicodeDecodeError, ET.ParseError):
+        root = ET.fromstring(binary_to_xml(chunk))
+    except (ValueError, ET.ParseError):  # UnicodeDecodeError is a ValueError
         return None
     state = JuceState(root=root.tag, attributes=dict(root.attrib))
     for child in root:
@@ -165,8 +158,7 @@ def encode_juce_chunk(state: JuceState) -> bytes:
         parts += [">", *children, f"</{state.root}>"]
     else:
         parts.append("/>")
-    body = "".join(parts).encode("utf-8")
-    return JUCE_MAGIC + struct.pack("<I", len(body)) + body + b"\0"
+    return xml_to_binary("".join(parts))
 
 
 def _juce_xml(element: ET.Element) -> str:

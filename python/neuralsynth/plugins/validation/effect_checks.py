@@ -62,6 +62,20 @@ def _processed(x: np.ndarray, sr: float, bs: int) -> Run:
     return lambda inst, what: _out(inst.process(x, sr, block_size=bs, reset=True), x, what)
 
 
+def _bounded(y: np.ndarray, x: np.ndarray, what: str, problems: list[str], sounding: bool = False,
+             why: str = "") -> float:
+    """Output ``y`` for input ``x`` finite (``sounding``: and not all zeros) with its peak below
+    PEAK_FACTOR * the input's + 1; the peak."""
+    peak, limit = peak_level(y), PEAK_FACTOR * peak_level(x) + 1
+    if p := finite_problem(y, what):
+        problems.append(p)
+    if sounding and not np.any(y[np.isfinite(y)] != 0):
+        problems.append(f"{what}: the output is all zeros")
+    if not peak < limit:
+        problems.append(f"{what}: output peak {peak:.3g} >= {limit:.3g}{why}")
+    return peak
+
+
 def check_load(ctx: Context) -> str:
     sr, bs = 48000, 512
     repeats = 8 if ctx.quick else 20
@@ -88,13 +102,7 @@ def check_sample_rates(ctx: Context) -> str:
         inst = ctx.configured(inst, sr, 512)
         x = ctx.noise(2, int(ctx.seconds * sr), salt=sr)
         y = _out(inst.process(x, sr, block_size=512, reset=True), x, f"{sr} Hz")
-        peak, limit = peak_level(y), PEAK_FACTOR * peak_level(x) + 1
-        if p := finite_problem(y, f"{sr} Hz"):
-            problems.append(p)
-        if not np.any(y[np.isfinite(y)] != 0):
-            problems.append(f"{sr} Hz: the output is all zeros")
-        if not peak < limit:
-            problems.append(f"{sr} Hz: output peak {peak:.3g} >= {limit:.3g} (blow-up)")
+        peak = _bounded(y, x, f"{sr} Hz", problems, sounding=True, why=" (blow-up)")
         parts.append(f"{sr}: peak {peak:.2f}")
     raise_problems(problems)
     return "; ".join(parts)
@@ -173,11 +181,7 @@ def check_full_scale(ctx: Context) -> str:
     for label, x in signals.items():
         inst = ctx.configured(inst, sr, 512)
         y = _out(inst.process(x, sr, block_size=512, reset=True), x, label)
-        peak, limit = peak_level(y), PEAK_FACTOR * peak_level(x) + 1
-        if p := finite_problem(y, label):
-            problems.append(p)
-        if not peak < limit:
-            problems.append(f"{label}: output peak {peak:.3g} >= {limit:.3g}")
+        peak = _bounded(y, x, label, problems)
         parts.append(f"{label}: peak {peak:.2f}")
     raise_problems(problems)
     return "; ".join(parts)

@@ -64,7 +64,7 @@ from .check_steps import (
     two_instances,
 )
 from .context import Context
-from .instrument_signals import PATTERN_END, extreme_midi, hanging_offs, note_pattern, window
+from .instrument_signals import PATTERN_END, extreme_midi, hanging_offs, note_pattern, pattern_length, window
 from .limits import AUTOMATION_PEAK, BLOCK_SIZES, MAX_BLOCK, SAMPLE_RATES, SILENCE_LEVEL, TOL_BLOCK, TOL_EXACT
 from .measures import (
     db_text,
@@ -135,7 +135,7 @@ def tail_budget(inst: Any) -> tuple[float, str]:
 def check_load(ctx: Context) -> str:
     sr, bs = 48000, 512
     repeats = 8 if ctx.quick else 20
-    n = int((PATTERN_END + 0.25) * sr)
+    n = pattern_length(sr)
     ev = note_pattern(ctx.seed, sr)
     problems: list[str] = []
     inst = ctx.open(sr, bs)
@@ -180,7 +180,7 @@ def check_sample_rates(ctx: Context) -> str:
     inst: Any = None
     for sr in SAMPLE_RATES:
         inst = ctx.configured(inst, sr, 512)
-        n = int((PATTERN_END + 0.25) * sr)
+        n = pattern_length(sr)
         y = _render(inst, note_pattern(ctx.seed, sr), n, sr, f"{sr} Hz")
         peak = output_level(y)
         if p := finite_problem(y, f"{sr} Hz"):
@@ -328,7 +328,7 @@ def check_automation(ctx: Context) -> str:
     # bits of the real value (e.g. a log-scaled cutoff of 1999.9999 Hz instead of 2000 Hz).
     wait = int(REPORTED_TAIL * sr)
     again = phase + wait
-    m = int((PATTERN_END + 0.25) * sr)
+    m = pattern_length(sr)
     y = _render(inst, merge_events(ev, [(s + again, msg) for s, msg in note_pattern(ctx.seed, sr)]), again + m, sr,
                 "automation", block_size=call, automation=schedule)
     problems: list[str] = []
@@ -355,7 +355,7 @@ def check_automation(ctx: Context) -> str:
 
 def check_state(ctx: Context) -> str:
     sr = 48000
-    n = int((PATTERN_END + 0.25) * sr)
+    n = pattern_length(sr)
     ev = note_pattern(ctx.seed + 12, sr)
     inst = ctx.open(sr, 512)
     require_state(inst)
@@ -386,7 +386,7 @@ def check_state(ctx: Context) -> str:
 
 def check_reset(ctx: Context) -> str:
     sr = 48000
-    n = int((PATTERN_END + 0.25) * sr)
+    n = pattern_length(sr)
     # A leaves notes held (no note-offs) with the sustain pedal down: reset must silence them.
     held = [(0, control(64, 127))] + [e for e in note_pattern(ctx.seed + 13, sr) if e[1][0] & 0xF0 == 0x90]
     b = note_pattern(ctx.seed + 14, sr)
@@ -404,7 +404,7 @@ def check_reset(ctx: Context) -> str:
 
 def check_bypass(ctx: Context) -> str:
     sr = 48000
-    n = int((PATTERN_END + 0.25) * sr)
+    n = pattern_length(sr)
     ev = note_pattern(ctx.seed + 15, sr)
     inst = ctx.open(sr, 512)
     key = bypass_name(inst)
@@ -435,7 +435,7 @@ def check_bypass(ctx: Context) -> str:
 
 def check_channels(ctx: Context) -> str:
     sr = 48000
-    n = int((PATTERN_END + 0.25) * sr)
+    n = pattern_length(sr)
     ev = note_pattern(ctx.seed + 16, sr)
     problems = []
     inst = ctx.open(sr, 512)

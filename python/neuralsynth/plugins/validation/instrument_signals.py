@@ -35,6 +35,11 @@ def pattern_notes(seed: int) -> list[Note]:
     return notes
 
 
+def pattern_length(sample_rate: float) -> int:
+    """Samples to render the pattern in: until a quarter second after its end."""
+    return int((PATTERN_END + 0.25) * sample_rate)
+
+
 def note_pattern(seed: int, sample_rate: float) -> list[MidiEvent]:
     return note_events(pattern_notes(seed), sample_rate)
 
