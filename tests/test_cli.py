@@ -15,8 +15,7 @@ import pytest
 import soundfile
 import soxr
 
-from neuralsynth import cli
-from neuralsynth.cli import main
+from neuralsynth.cli import main, model_cmds
 
 NAM = Path(__file__).parent / "fixtures" / "nam"
 RTNEURAL = Path(__file__).parent / "fixtures" / "rtneural"
@@ -360,7 +359,7 @@ def test_unsupported_output_type_fails_before_work(
     def no_model(engine: str, path: str) -> None:
         raise AssertionError("the model must not be loaded")
 
-    monkeypatch.setattr(cli, "_load_model", no_model)
+    monkeypatch.setattr(model_cmds, "load_with_engine", no_model)
     code, _, err = run(
         capsys, "process", NAM / "wavenet.nam", INPUT_WAV, tmp_path / "o.mp3"
     )
@@ -384,7 +383,7 @@ def test_unexpected_failure_has_no_traceback(
     def broken(engine: str, path: str) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "_load_model", broken)
+    monkeypatch.setattr(model_cmds, "load_with_engine", broken)
     monkeypatch.delenv("NEURALSYNTH_TRACEBACK", raising=False)
     code, _, err = run(capsys, "info", NAM / "wavenet.nam")
     assert code == 1
@@ -439,7 +438,7 @@ class FakeModel:
 
 
 class FakeLoader:
-    """Replaces cli._load_model so that it returns FakeModel instances."""
+    """Replaces the process/info commands' load_with_engine so that it returns FakeModel instances."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch
@@ -450,7 +449,7 @@ class FakeLoader:
             self.made.append(FakeModel(num_inputs, num_outputs))
             return self.made[-1]
 
-        self.monkeypatch.setattr(cli, "_load_model", load)
+        self.monkeypatch.setattr(model_cmds, "load_with_engine", load)
 
 
 @pytest.fixture

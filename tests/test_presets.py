@@ -8,14 +8,12 @@ plugin built as VST2 and VST3 (DawDreamer and pedalboard).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import shutil
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -710,22 +708,10 @@ def test_presets_into_vst3_in_pedalboard(plugin_bundles: dict[str, Path], tmp_pa
 
 
 def _cli(argv: list[str]) -> int:
-    """Through ``neuralsynth.cli.main`` once the preset commands are wired in; until then the same way."""
-    from neuralsynth import cli
-    from neuralsynth.preset_cli import add_parsers
+    """Through ``neuralsynth.cli.main``."""
+    from neuralsynth.cli import main
 
-    parser = cli.build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "preset" in sub.choices:
-        return cli.main(argv)
-    parser = argparse.ArgumentParser(prog="neuralsynth")
-    add_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except NeuralSynthError as e:
-        print(f"neuralsynth: error: {e}", file=sys.stderr)
-        return 2
+    return main(argv)
 
 
 @needs_nekobi

@@ -24,14 +24,14 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile
 
+from neuralsynth.cli import main as render_main
+from neuralsynth.cli.render_cmds import add_parsers
 from neuralsynth.render import jobs as jobs_mod
 from neuralsynth.render.check import check_dataset
 from neuralsynth.render.errors import RenderOptionError
 from neuralsynth.render.jobs import make_jobs, make_settings, random_presets, random_vector
 from neuralsynth.render.pool import LocalPool
 from neuralsynth.render.worker import RenderWorker
-from neuralsynth.render_cli import add_parsers
-from neuralsynth.render_cli import main as render_main
 
 NEKOBI = Path("/usr/lib/vst/Nekobi-vst.so")
 pytestmark = pytest.mark.skipif(not NEKOBI.exists(), reason="needs Nekobi (apt install dpf-plugins-vst)")
@@ -47,12 +47,12 @@ LSB_TOLERANCE = 2.0**-22
 
 
 def cli(*args: Any) -> tuple[int, str, str]:
-    """Run ``python -m neuralsynth.render_cli [render] ARGS`` in a subprocess; (status, stdout, stderr)."""
+    """Run ``python -m neuralsynth [render] ARGS`` in a subprocess; (status, stdout, stderr)."""
     if str(args[0]) not in ("render", "dataset"):
         args = ("render", *args)
     env = _env()
     proc = subprocess.run(
-        [sys.executable, "-m", "neuralsynth.render_cli", *map(str, args)],
+        [sys.executable, "-m", "neuralsynth", *map(str, args)],
         capture_output=True, text=True, env=env, timeout=300,
     )
     return proc.returncode, proc.stdout, proc.stderr
@@ -481,7 +481,7 @@ def test_crashes_nan_and_retries(tmp_path: Path) -> None:
     out = tmp_path / "data"
     env = _env(NEURALSYNTH_RENDER_CRASH_ONCE="1", NEURALSYNTH_RENDER_CRASH_JOBS="6", NEURALSYNTH_RENDER_NAN_JOBS="4")
     proc = subprocess.run(
-        [sys.executable, "-m", "neuralsynth.render_cli", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
+        [sys.executable, "-m", "neuralsynth", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
          "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=300,
     )
@@ -507,7 +507,7 @@ def test_hung_worker_is_killed(tmp_path: Path) -> None:
     out = tmp_path / "data"
     env = _env(NEURALSYNTH_RENDER_HANG_JOBS="2")
     proc = subprocess.run(
-        [sys.executable, "-m", "neuralsynth.render_cli", "render", str(NEKOBI), "--random", "2", "--seed", "1",
+        [sys.executable, "-m", "neuralsynth", "render", str(NEKOBI), "--random", "2", "--seed", "1",
          "--notes", "48,60", "--duration", "0.25", "--no-features", "--workers", "2", "--job-timeout", "3",
          "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=120,
@@ -527,7 +527,7 @@ def _wait_for(path_glob: Path, count: int, proc: subprocess.Popen, timeout: floa
 
 def test_interrupted_runs_resume_to_the_same_dataset(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "data"
-    cmd = [sys.executable, "-m", "neuralsynth.render_cli", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
+    cmd = [sys.executable, "-m", "neuralsynth", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
            "--out", str(out)]
     env = _env(NEURALSYNTH_RENDER_DELAY="0.15")
     # 1: Ctrl-C after the first shard.
@@ -571,7 +571,7 @@ def test_ray_backend(reference: Path, tmp_path: Path) -> None:
         out = tmp_path / "data"
         env = _env(NEURALSYNTH_RENDER_CRASH_ONCE="2")
         proc = subprocess.run(
-            [sys.executable, "-m", "neuralsynth.render_cli", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
+            [sys.executable, "-m", "neuralsynth", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
              "--ray", address, "--out", str(out)],
             capture_output=True, text=True, env=env, timeout=300,
         )

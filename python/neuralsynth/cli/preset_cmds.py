@@ -1,12 +1,13 @@
-"""Command-line parsers for the preset commands::
+"""The preset commands::
 
-    neuralsynth preset show FILE [--plugin PLUGIN] [--json]
-    neuralsynth preset to-json FILE OUT.json [--plugin PLUGIN]
+    neuralsynth preset show FILE [--plugin PLUGIN | --instrument] [--json]
+    neuralsynth preset to-json FILE OUT.json [--plugin PLUGIN | --instrument]
     neuralsynth preset from-json IN.json OUT.fxp
     neuralsynth preset random PLUGIN --count N --seed S --out DIR
 
 ``--plugin`` (a VST2 ``.so`` or a ``.vst3``) checks a VST2 preset's plugin id and adds the
-parameter names, units and the plugin's own display text (read through DawDreamer).
+parameter names, units and the plugin's own display text (read through DawDreamer);
+``--instrument`` takes them from the NeuralSynth instrument's parameter table.
 """
 
 from __future__ import annotations
@@ -17,86 +18,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .presets import (
+from ..presets import (
     Bank,
     PresetError,
     Program,
-    check_plugin_id,
     fourcc,
     plugin_kind,
     preset_from_json,
-    preset_to_json,
     read_preset,
     write_bytes_atomic,
     write_preset,
     write_random_presets,
 )
+from ..presets.describe import described_json
+from .validators import non_negative_int, positive_int
 
-
-def _descriptions(plugin: str, preset: Program | Bank, source: str) -> list[list[dict[str, Any]] | None]:
-    """Per program of the preset: descriptions with display values from the plugin (None for chunks)."""
-    from .plugins.hosts import check_plugin_path
-    from .presets import dawdreamer_descriptions
-
-    kind = plugin_kind(plugin)
-    check_plugin_path(Path(plugin))
-    if kind == "vst2":
-        check_plugin_id(preset, plugin, source=source)
-    programs = preset.programs if isinstance(preset, Bank) and preset.programs is not None else [preset]
-    if not any(isinstance(p, Program) and p.params is not None for p in programs):
-        return [None] * len(programs)
-    import dawdreamer as daw
-
-    engine = daw.RenderEngine(44100.0, 512)
-    try:
-        processor = engine.make_plugin_processor("preset", str(plugin))
-    except Exception as e:  # noqa: BLE001 - the host's own error, re-raised with the path
-        raise PresetError(f"{plugin}: DawDreamer could not load it: {e}") from None
-    out: list[list[dict[str, Any]] | None] = []
-    for p in programs:
-        if isinstance(p, Program) and p.params is not None:
-            out.append(dawdreamer_descriptions(processor, p.params))
-        else:
-            out.append(None)
-    return out
-
-
-def _instrument_descriptions(preset: Program | Bank, source: str) -> list[list[dict[str, Any]] | None]:
-    """Descriptions from the NeuralSynth instrument's own parameter table (no plugin needed)."""
-    from .synth import parameters
-
-    table = parameters()
-    programs = preset.programs if isinstance(preset, Bank) and preset.programs is not None else [preset]
-    out: list[list[dict[str, Any]] | None] = []
-    for p in programs:
-        if not (isinstance(p, Program) and p.params is not None):
-            out.append(None)
-            continue
-        if len(p.params) != len(table):
-            raise PresetError(
-                f"{source}: {len(p.params)} parameters, but the NeuralSynth instrument has {len(table)}"
-            )
-        descs = []
-        for q, n in zip(table, p.params, strict=True):
-            real = q.from_normalized(n)
-            display = q.choices[int(round(real))] if q.scale == "choice" else f"{real:.6g}"
-            descs.append({"index": q.index, "name": q.name, "unit": q.unit, "real": real, "display": display})
-        out.append(descs)
-    return out
-
-
-def _to_json(preset: Program | Bank, plugin: str | None, source: str, instrument: bool = False) -> dict[str, Any]:
-    if plugin is None and not instrument:
-        return preset_to_json(preset)
-    descs = _instrument_descriptions(preset, source) if instrument else _descriptions(plugin, preset, source)
-    if isinstance(preset, Bank):
-        doc = preset_to_json(preset)
-        if preset.programs is not None:
-            from .presets import program_to_json
-
-            doc["programs"] = [program_to_json(p, d) for p, d in zip(preset.programs, descs, strict=True)]
-        return doc
-    return preset_to_json(preset, descs[0])
+__all__ = ["add_parsers"]
 
 
 def _format_program(doc: dict[str, Any], indent: str = "  ") -> list[str]:
@@ -157,7 +94,7 @@ def _write_text(text: str, out: str) -> None:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     preset = read_preset(args.file)
-    doc = _to_json(preset, args.plugin, args.file, args.instrument)
+    doc = described_json(preset, args.plugin, args.file, args.instrument)
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
@@ -167,7 +104,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _cmd_to_json(args: argparse.Namespace) -> int:
     preset = read_preset(args.file)
-    doc = _to_json(preset, args.plugin, args.file, args.instrument)
+    doc = described_json(preset, args.plugin, args.file, args.instrument)
     _write_text(json.dumps(doc, indent=2) + "\n", args.out)
     return 0
 
@@ -198,7 +135,7 @@ def _cmd_from_json(args: argparse.Namespace) -> int:
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
-    from .plugins.hosts import check_plugin_path
+    from ..plugins.files import check_plugin_path
 
     if plugin_kind(args.plugin) != "vst2":
         raise PresetError(f"{args.plugin}: random presets need a VST2 .so plugin")
@@ -206,26 +143,6 @@ def _cmd_random(args: argparse.Namespace) -> int:
     for path in write_random_presets(args.plugin, args.count, args.seed, args.out):
         print(path)
     return 0
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def _add_descriptions_source(p: argparse.ArgumentParser, verb: str) -> None:
@@ -237,6 +154,7 @@ def _add_descriptions_source(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add ``preset show|to-json|from-json|random`` to the command line's subparsers."""
     preset = sub.add_parser("preset", help="VST2 .fxp/.fxb presets: show, convert to/from JSON, make random ones")
     psub = preset.add_subparsers(dest="preset_command", metavar="SUBCOMMAND", required=True)
 
@@ -259,7 +177,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = psub.add_parser("random", help="write random FxCk presets for a VST2 plugin")
     p.add_argument("plugin", metavar="PLUGIN", help="VST2 .so")
-    p.add_argument("--count", type=_count, required=True, help="number of presets")
-    p.add_argument("--seed", type=_seed, required=True, help="random seed (same seed, same presets)")
+    p.add_argument("--count", type=positive_int, required=True, help="number of presets")
+    p.add_argument("--seed", type=non_negative_int, required=True, help="random seed (same seed, same presets)")
     p.add_argument("--out", required=True, help="folder to write the .fxp files into")
     p.set_defaults(func=_cmd_random)

@@ -1,22 +1,19 @@
-"""Command-line parsers for ``neuralsynth render`` and ``neuralsynth dataset check``.
-
-::
+"""The dataset commands::
 
     neuralsynth render PLUGIN (--presets DIR | --random N --seed S) --out DIR
         [--notes 48,60,72] [--velocities 100] [--duration 4] [--note-length S] [--sample-rate 44100]
         [--block-size 512] [--workers N] [--ray ADDRESS] [--shard-size 64] [--fixed NAME=VALUE ...]
         [--resume | --no-resume] [--no-features] [--quiet]
-    neuralsynth dataset check DIR [--json] [--no-decode]
+    neuralsynth dataset check DIR [--json] [--no-decode] [--bridge N [--model M] [--tolerance T]] [--rerender N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from .render.jobs import (
+from ..render.jobs import (
     DEFAULT_BLOCK_SIZE,
     DEFAULT_DURATION,
     DEFAULT_NOTES,
@@ -27,16 +24,16 @@ from .render.jobs import (
     DEFAULT_VELOCITIES,
     RESET_MODES,
 )
+from .errors import error, note
+from .validators import non_negative_int, positive_int, seconds, tolerance
 
-
-def _err(message: str) -> None:
-    print(f"neuralsynth: {message}", file=sys.stderr)
+__all__ = ["add_parsers"]
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from .render.errors import RenderOptionError
-    from .render.jobs import make_settings, parse_int_list
-    from .render.run import DEFAULT_JOB_TIMEOUT, RenderRequest, render_dataset
+    from ..render.errors import RenderOptionError
+    from ..render.jobs import make_settings, parse_int_list
+    from ..render.run import DEFAULT_JOB_TIMEOUT, RenderRequest, render_dataset
 
     if args.presets is None and args.random is None:
         raise RenderOptionError("give --presets DIR (a folder of .fxp files) or --random N --seed S")
@@ -74,7 +71,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         progress=False if args.quiet else None,
         verbose=args.verbose,
     )
-    log = (lambda _m: None) if args.quiet else (lambda m: _err(f"note: {m}"))
+    log = (lambda _m: None) if args.quiet else note
     summary = render_dataset(req, log=log)
     rate = f", {summary.renders_per_second:.1f} renders/s" if summary.renders else ""
     print(
@@ -84,26 +81,26 @@ def _cmd_render(args: argparse.Namespace) -> int:
     )
     if summary.failed and not args.quiet:
         for f in summary.manifest["failures"][:20]:
-            _err(f"note: failed job {f['job_index']} ({f['preset_name']}, note {f['note']}): {f['reason']}")
+            note(f"failed job {f['job_index']} ({f['preset_name']}, note {f['note']}): {f['reason']}")
         if summary.failed > 20:
-            _err(f"note: ... {summary.failed - 20} more failures in {summary.out}/manifest.json")
+            note(f"... {summary.failed - 20} more failures in {summary.out}/manifest.json")
     if summary.rendered == 0 and summary.failed > 0:
-        _err("error: every job failed; see the reasons above and in manifest.json")
+        error("every job failed; see the reasons above and in manifest.json")
         return 1
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .render.check import check_dataset
+    from ..render.check import check_dataset
 
     report = check_dataset(Path(args.folder), decode=args.decode)
     extra = []
     if args.bridge:
-        from .render.verify import verify_bridge
+        from ..render.verify import verify_bridge
 
         extra.append(verify_bridge(Path(args.folder), args.bridge, model=args.model, tolerance=args.tolerance))
     if args.rerender:
-        from .render.verify import verify_rerender
+        from ..render.verify import verify_rerender
 
         extra.append(verify_rerender(Path(args.folder), args.rerender))
     if args.json:
@@ -119,44 +116,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.ok and all(e.ok for e in extra) else 1
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _tolerance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value >= 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
-    return value
-
-
 def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add ``render`` and ``dataset check`` to the command line's subparsers."""
     p = sub.add_parser(
         "render",
         help="render a preset dataset (Parquet shards + manifest) through a plugin in DawDreamer",
@@ -169,8 +130,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("plugin", metavar="PLUGIN", help="instrument plugin: a VST2 .so or a .vst3 bundle")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--presets", metavar="DIR", help="render every .fxp under DIR (category: the sub-folder)")
-    src.add_argument("--random", type=_positive_int, metavar="N", help="render N random parameter vectors")
-    p.add_argument("--seed", type=_non_negative_int, metavar="S", help="seed of --random (required with it)")
+    src.add_argument("--random", type=positive_int, metavar="N", help="render N random parameter vectors")
+    p.add_argument("--seed", type=non_negative_int, metavar="S", help="seed of --random (required with it)")
     p.add_argument(
         "--fixed", action="append", metavar="NAME=VALUE",
         help="with --random: pin a parameter (name or index) to a normalized value; repeatable",
@@ -183,9 +144,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--note-length", type=float, metavar="S", help="seconds the note is held (default: 0.75 x duration)")
     p.add_argument("--sample-rate", type=int, default=DEFAULT_SAMPLE_RATE, help="Hz (default: %(default)s)")
-    p.add_argument("--block-size", type=_positive_int, default=DEFAULT_BLOCK_SIZE, help="(default: %(default)s)")
+    p.add_argument("--block-size", type=positive_int, default=DEFAULT_BLOCK_SIZE, help="(default: %(default)s)")
     p.add_argument(
-        "--settle", type=_seconds, default=DEFAULT_SETTLE, metavar="S",
+        "--settle", type=seconds, default=DEFAULT_SETTLE, metavar="S",
         help="silence rendered before each note so the previous job dies out (default: %(default)s)",
     )
     p.add_argument(
@@ -193,10 +154,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="how one plugin instance is kept from carrying state between jobs: prime = play each note once "
         "before rendering it (default), reload = a new instance per job, settle = silence only",
     )
-    p.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes or Ray actors (default: cores)")
+    p.add_argument("--workers", type=positive_int, metavar="N", help="worker processes or Ray actors (default: cores)")
     p.add_argument("--ray", metavar="ADDRESS", help="render on a Ray cluster ('local' starts one here)")
     p.add_argument(
-        "--shard-size", type=_positive_int, default=DEFAULT_SHARD_SIZE, help="jobs per shard (default: %(default)s)"
+        "--shard-size", type=positive_int, default=DEFAULT_SHARD_SIZE, help="jobs per shard (default: %(default)s)"
     )
     p.add_argument(
         "--resume", action=argparse.BooleanOptionalAction, default=True,
@@ -207,7 +168,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="compute log-mel, MFCC, f0 and loudness columns (default: on)",
     )
     p.add_argument(
-        "--job-timeout", type=_seconds, metavar="S",
+        "--job-timeout", type=seconds, metavar="S",
         help="kill a worker busy with one job longer than this and retry the job (default: 120; 0: never)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
@@ -225,47 +186,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("folder", metavar="DIR", help="a folder made by neuralsynth render")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.add_argument("--no-decode", dest="decode", action="store_false", help="do not decode the audio (faster)")
-    c.add_argument("--bridge", type=_non_negative_int, default=0, metavar="N",
+    c.add_argument("--bridge", type=non_negative_int, default=0, metavar="N",
                    help="NeuralSynth instrument datasets: re-render N rows through the C bridge and compare")
     c.add_argument("--model", help="with --bridge: the model in the instrument's neural stage (default: bundled)")
-    c.add_argument("--tolerance", type=_tolerance, default=1e-6,
+    c.add_argument("--tolerance", type=tolerance, default=1e-6,
                    help="with --bridge: max abs difference (default: %(default)g)")
-    c.add_argument("--rerender", type=_non_negative_int, default=0, metavar="N",
+    c.add_argument("--rerender", type=non_negative_int, default=0, metavar="N",
                    help="any plugin: re-render N rows in DawDreamer from the stored parameters and compare; "
                    "rows of different presets must differ")
     c.set_defaults(func=_cmd_check)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m neuralsynth.render_cli render|dataset ...``: the same commands without the rest of the CLI."""
-    import os
-
-    from .errors import NeuralSynthError
-
-    parser = argparse.ArgumentParser(prog="neuralsynth")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    add_parsers(sub)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 2)
-    try:
-        return int(args.func(args))
-    except NeuralSynthError as exc:
-        print(f"neuralsynth: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("neuralsynth: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if os.environ.get("NEURALSYNTH_TRACEBACK"):
-            raise
-        print(
-            f"neuralsynth: internal error: {type(exc).__name__}: {exc} (set NEURALSYNTH_TRACEBACK=1)", file=sys.stderr
-        )
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
