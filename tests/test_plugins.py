@@ -17,8 +17,9 @@ import neuralsynth as ns
 from conftest import NAM_DIR, STANDARD_MODEL
 from neuralsynth.cli import main as cli_main
 from neuralsynth.plugins.build import BuildError, build, plugin_code
-from neuralsynth.plugins.hosts import PluginError, check_plugin_path, open_plugin
-from neuralsynth.plugins.juce_state import plugin_state, with_plugin_state
+from neuralsynth.plugins.files import PluginError, PluginFile, check_plugin_path, file_name, param_key
+from neuralsynth.plugins.hosts import open_plugin
+from neuralsynth.plugins.juce_state import binary_to_xml, plugin_state, with_plugin_state, xml_to_binary
 from neuralsynth.plugins.regress import run_tests
 from neuralsynth.plugins.signals import guitar_di
 
@@ -87,6 +88,39 @@ def test_test_command_says_when_a_file_is_not_a_plugin(tmp_path: Path, capsys) -
     txt.write_text("hello")
     with pytest.raises(PluginError, match="not a plugin"):
         check_plugin_path(txt)
+
+
+def test_plugin_files_and_parameter_keys(tmp_path: Path) -> None:
+    bundle = tmp_path / "Fx.vst3"
+    (bundle / "Contents" / "x86_64-linux").mkdir(parents=True)
+    binary = bundle / "Contents" / "x86_64-linux" / "Fx.so"
+    binary.write_bytes(b"\x7fELF" + b"\0" * 60)
+    f = PluginFile.checked(bundle)
+    assert (f.format, f.bundle, f.binary) == ("vst3", bundle, binary)
+    vst2 = tmp_path / "libFx.so"
+    vst2.write_bytes(b"\x7fELF" + b"\0" * 60)
+    assert (PluginFile.of(vst2).format, PluginFile.of(vst2).bundle, PluginFile.of(vst2).binary) == ("vst2", None, vst2)
+    assert PluginFile.of(tmp_path / "Fx.lv2").format == "lv2" and PluginFile.of("Fx.component").format == "au"
+    assert [file_name(fmt, "Fx") for fmt in ("vst3", "lv2", "vst2", "au")] == [
+        "Fx.vst3", "Fx.lv2", "libFx.so", "Fx.component"]
+    with pytest.raises(PluginError, match=r"notes\.txt: not a plugin \(expected a \.vst3 bundle, an \.lv2 bundle"):
+        PluginFile.of(tmp_path / "notes.txt")
+    with pytest.raises(PluginError, match="not an ELF shared object"):
+        binary.write_text("text")
+        PluginFile.checked(bundle)
+    assert param_key("Input Gain (dB)") == "input_gain_db" == param_key("input_gain_db")
+    assert param_key(" Bypass ") == "bypass" and param_key("Osc 2 -- Detune") == "osc_2_detune"
+
+
+def test_juce_state_framing_is_juces_own() -> None:
+    data = xml_to_binary('<S a="1"/>')
+    assert data[:4] == b"VC2!" and int.from_bytes(data[4:8], "little") == len('<S a="1"/>') and data[-1:] == b"\0"
+    assert binary_to_xml(data) == '<S a="1"/>'
+    # a length that counts the NUL (as this codec once wrote) still reads
+    assert binary_to_xml(b"VC2!" + (11).to_bytes(4, "little") + b'<S a="1"/>\0') == '<S a="1"/>'
+    for bad in (b"VC2", b"XXXX\x01\0\0\0a\0", b"VC2!\xff\0\0\0<S/>\0"):
+        with pytest.raises(ValueError, match="not JUCE copyXmlToBinary data"):
+            binary_to_xml(bad)
 
 
 def test_build_fails_before_compiling_on_bad_models(tmp_path: Path) -> None:

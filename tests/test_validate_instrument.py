@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuralsynth.midi import control, note_off, note_on, pitch_bend
+from neuralsynth.midi import Note, control, note_events, note_off, note_on, pitch_bend, sort_events
 from neuralsynth.plugins.files import PluginError
 from neuralsynth.plugins.hosts import open_plugin
 from neuralsynth.plugins.validation import (
@@ -371,6 +371,18 @@ def test_fundamental_finds_the_fundamental_not_the_loudest_harmonic() -> None:
         t = np.arange(int(0.45 * sr)) / sr
         x = 0.3 * np.sin(2 * np.pi * 220.0 * t) + np.sin(2 * np.pi * 440.0 * t) + 0.5 * np.sin(2 * np.pi * 660.0 * t)
         assert fundamental(np.vstack([x, x]), sr) == pytest.approx(220.0, rel=1e-4)
+
+
+def test_note_events_floor_times_and_keep_the_given_order() -> None:
+    sr = 44100
+    notes = [Note(60, 100, 0.1, 1e-6), Note(64, 90, 0.123456, 0.3), Note(67, 80, 0.0, 0.1)]
+    ev = note_events(notes, sr)
+    # floor(start * sr), floor(start * sr + duration * sr), as DawDreamer's add_midi_note
+    assert ev == [(0, note_on(67, 80)), (4410, note_on(60, 100)), (4410, note_off(60)), (4410, note_off(67)),
+                  (5444, note_on(64, 90)), (18674, note_off(64))]
+    # at one sample the events keep the order given: a note shorter than a sample starts, then ends
+    assert sort_events([(5, b"\x90\x01\x01"), (2, b"\x80\x02\x00"), (5, b"\x80\x01\x00")]) == [
+        (2, b"\x80\x02\x00"), (5, b"\x90\x01\x01"), (5, b"\x80\x01\x00")]
 
 
 def test_note_pattern_exercises_what_it_promises() -> None:
