@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "../plugin_src/core/neuralsynth_core.h"
-#include "../plugin_src/core/synth/synth.h"
-#include "../plugin_src/core/dsp/denormals.h"
+#include "neuralsynth_core.h"
+#include "synth/synth.h"
+#include "effect/chain.h"
+#include "dsp/denormals.h"
 
 struct ns_model {
     std::unique_ptr<nscore::Model> model;
@@ -21,7 +22,26 @@ struct ns_synth {
     nscore::synth::SynthEngine engine;
 };
 
+struct ns_effect {
+    nscore::effect::Chain chain;
+    std::unique_ptr<nscore::effect::ModelSlot> slot;  // null: no model
+};
+
 static_assert(sizeof(ns_midi_event) == sizeof(nscore::synth::MidiEvent), "MIDI event layout");
+
+// The C status codes are the core's error codes.
+using nscore::ErrorCode;
+static_assert((int)ErrorCode::Ok == NS_OK && (int)ErrorCode::Io == NS_ERR_IO && (int)ErrorCode::Parse == NS_ERR_PARSE &&
+                  (int)ErrorCode::Format == NS_ERR_FORMAT && (int)ErrorCode::Unsupported == NS_ERR_UNSUPPORTED &&
+                  (int)ErrorCode::Limit == NS_ERR_LIMIT && (int)ErrorCode::Argument == NS_ERR_ARGUMENT &&
+                  (int)ErrorCode::Memory == NS_ERR_MEMORY && (int)ErrorCode::Internal == NS_ERR_INTERNAL,
+              "ns_status and nscore::ErrorCode must agree");
+// The parameter scales the C ABI names are the tables' own.
+static_assert((int)nscore::synth::Scale::Linear == 0 && (int)nscore::synth::Scale::Log == 1 &&
+                  (int)nscore::synth::Scale::Int == 2 && (int)nscore::synth::Scale::Choice == 3 &&
+                  (int)nscore::synth::Scale::Cubic == 4,
+              "ns_param_info.scale codes");
+constexpr int kScaleToggle = 5;
 
 namespace {
 
@@ -87,6 +107,15 @@ int ns_cpu_level(void) {
 #endif
 }
 
+size_t ns_struct_size(const char* name) {
+    if (!name) return 0;
+    const std::string n(name);
+    if (n == "ns_model_info") return sizeof(ns_model_info);
+    if (n == "ns_param_info") return sizeof(ns_param_info);
+    if (n == "ns_midi_event") return sizeof(ns_midi_event);
+    return 0;
+}
+
 int ns_model_load_text(const char* text, size_t len, const char* name, double sr, int maxBlock, ns_model** out,
                        char* err, size_t errLen) {
     if (out) *out = nullptr;
@@ -136,7 +165,6 @@ int ns_model_info_get(const ns_model* m, ns_model_info* info) {
     info->num_weights = i.numWeights;
     info->macs_per_sample = i.macsPerSample;
     info->receptive_field = i.receptiveField;
-    info->latency = i.latency;
     info->max_block_size = m->model->maxBlockSize();
     info->state_bytes = (long long)(m->model->stateFloats() * sizeof(float));
     return NS_OK;
@@ -202,6 +230,7 @@ int ns_synth_param_info(int index, ns_param_info* info) {
     info->max_value = p.max;
     info->default_value = paramDefault(index);
     info->scale = (int)p.scale;
+    info->step = (p.scale == Scale::Int || p.scale == Scale::Choice) ? 1.0f : 0.0f;
     return NS_OK;
 }
 
@@ -267,5 +296,99 @@ int ns_synth_process(ns_synth* s, const ns_midi_event* events, int numEvents, fl
 }
 
 int ns_synth_active_voices(const ns_synth* s) { return s ? s->engine.activeVoices() : 0; }
+
+int ns_effect_param_count(void) { return nscore::effect::kNumParams; }
+
+int ns_effect_param_info(int index, ns_param_info* info) {
+    using namespace nscore::effect;
+    if (!info || index < 0 || index >= kNumParams) return NS_ERR_ARGUMENT;
+    const ParamSpec& p = paramSpec(index);
+    std::memset(info, 0, sizeof(*info));
+    copyStr(info->id, sizeof(info->id), p.id);
+    copyStr(info->name, sizeof(info->name), p.name);
+    copyStr(info->unit, sizeof(info->unit), p.unit);
+    copyStr(info->group, sizeof(info->group), index >= kControl1 ? "Controls" : "Effect");
+    info->min_value = p.min;
+    info->max_value = p.max;
+    info->default_value = p.def;
+    info->scale = p.kind == Kind::Toggle ? kScaleToggle : (int)nscore::synth::Scale::Linear;
+    info->step = p.step;
+    return NS_OK;
+}
+
+int ns_effect_max_channels(void) { return nscore::effect::kMaxChannels; }
+
+double ns_effect_dc_cutoff_hz(void) { return nscore::DcBlocker::kCutoffHz; }
+
+int ns_effect_prepare(ns_effect* e, double sr, int maxBlock, char* err, size_t errLen) {
+    if (!e) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_effect_prepare: null effect");
+    if (!(sr > 0.0) || sr > 1e6)
+        return setError(err, errLen, NS_ERR_ARGUMENT, "ns_effect_prepare: sample rate must be in (0, 1e6] Hz, got " +
+                                                          std::to_string(sr));
+    if (maxBlock < 1 || maxBlock > nscore::Limits::maxBlockSize)
+        return setError(err, errLen, NS_ERR_ARGUMENT,
+                        "ns_effect_prepare: max block size must be in 1.." +
+                            std::to_string(nscore::Limits::maxBlockSize) + ", got " + std::to_string(maxBlock));
+    return guarded(err, errLen, [&] {
+        if (e->slot) e->slot->prepare(sr, maxBlock);
+        e->chain.prepare(sr, maxBlock);
+        return (int)NS_OK;
+    });
+}
+
+int ns_effect_create(const char* path, double sr, int maxBlock, ns_effect** out, char* err, size_t errLen) {
+    if (out) *out = nullptr;
+    if (!out) return setError(err, errLen, NS_ERR_ARGUMENT, "ns_effect_create: null argument");
+    std::unique_ptr<ns_effect> h;
+    const int rc = guarded(err, errLen, [&] {
+        h = std::make_unique<ns_effect>();
+        if (path) h->slot = std::make_unique<nscore::effect::ModelSlot>(nscore::readTextFile(path), path);
+        return (int)NS_OK;
+    });
+    if (rc != NS_OK) return rc;
+    const int prc = ns_effect_prepare(h.get(), sr, maxBlock, err, errLen);
+    if (prc != NS_OK) return prc;
+    *out = h.release();
+    return NS_OK;
+}
+
+void ns_effect_free(ns_effect* e) { delete e; }
+
+int ns_effect_set_param(ns_effect* e, int index, float value) {
+    if (!e || index < 0 || index >= nscore::effect::kNumParams) return NS_ERR_ARGUMENT;
+    e->chain.setParam(index, value);
+    return NS_OK;
+}
+
+float ns_effect_get_param(const ns_effect* e, int index) { return e ? e->chain.param(index) : 0.0f; }
+
+int ns_effect_latency(const ns_effect* e) { return e && e->slot ? e->slot->latency() : 0; }
+
+int ns_effect_num_controls(const ns_effect* e) { return e && e->slot ? e->slot->numControls() : 0; }
+
+double ns_effect_tail_seconds(const ns_effect* e) { return e ? e->chain.tailSeconds(e->slot.get()) : 0.0; }
+
+static int checkChannels(float* const* channels, int numChannels, int n) {
+    if (!channels || numChannels < 1 || n < 0) return NS_ERR_ARGUMENT;
+    for (int c = 0; c < numChannels; ++c)
+        if (!channels[c]) return NS_ERR_ARGUMENT;
+    return NS_OK;
+}
+
+int ns_effect_process(ns_effect* e, float* const* channels, int numChannels, int n) {
+    if (!e || checkChannels(channels, numChannels, n) != NS_OK) return NS_ERR_ARGUMENT;
+    nscore::ScopedFlushDenormals ftz;  // as in the plugins (JUCE ScopedNoDenormals)
+    e->chain.process(e->slot.get(), channels, numChannels, n);
+    return NS_OK;
+}
+
+int ns_effect_process_bypassed(ns_effect* e, float* const* channels, int numChannels, int n) {
+    if (!e || checkChannels(channels, numChannels, n) != NS_OK) return NS_ERR_ARGUMENT;
+    nscore::ScopedFlushDenormals ftz;
+    e->chain.processBypassed(e->slot.get(), channels, numChannels, n);
+    return NS_OK;
+}
+
+int ns_effect_take_non_finite_reset(ns_effect* e) { return e && e->chain.takeNonFiniteReset() ? 1 : 0; }
 
 }  // extern "C"

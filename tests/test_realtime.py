@@ -105,14 +105,16 @@ def test_process_and_reset_never_allocate(alloc_test_binary: Path, tmp_path: Pat
     models = _models(tmp_path)
     proc = subprocess.run([str(alloc_test_binary), *map(str, models)], capture_output=True, text=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    plain = [ln for ln in lines if "[resampled" not in ln]
+    plain = [ln for ln in lines if "[effect chain" not in ln]
     assert len(plain) == len(models), proc.stdout + proc.stderr
     for line in plain:
         assert "allocations=0 frees=0 finite=yes OK" in line, line
-    # The plugins' resampling path (libsoxr, installed by ci/setup.sh) for every mono model.
-    resampled = [ln for ln in lines if "[resampled" in ln]
-    assert len(resampled) >= 8, proc.stdout
-    for line in resampled:
+    # The effect chain (plugin and ns_effect_*), automated and bypassed, at the model's rate and at
+    # 44.1 kHz through the resamplers (libsoxr, installed by ci/setup.sh), for every one-output model.
+    chain = [ln for ln in lines if "[effect chain" in ln]
+    resampled = [ln for ln in chain if "[effect chain 44100 Hz" in ln]
+    assert len(resampled) >= 8 and len(chain) >= 2 * len(resampled), proc.stdout
+    for line in chain:
         assert "allocations=0 frees=0 OK" in line, line
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -1,9 +1,10 @@
-// The effect plugin: a thin JUCE shell over the neuralsynth core.
+// The effect plugin: a thin JUCE shell over the core's effect chain (core/effect/chain.h).
 //
-// Signal chain per channel (a mono model runs once per channel):
-//   in * inputGain -> model (+ control inputs) -> DC blocker -> * outputGain, mixed with the dry input.
-// The audio thread never allocates, locks or touches files: models are loaded
-// and prepared off the audio thread and handed over through an atomic pointer.
+// The chain (gains, model, DC blocker, latency-aligned dry path, mix, non-finite guard) and its
+// parameter table (core/effect/params.h) are the core's; this shell maps JUCE parameters onto the
+// table, hands models loaded off the audio thread to the audio thread through an atomic pointer,
+// reports latency and keeps the plugin state. The audio thread never allocates, locks or touches
+// files.
 #pragma once
 
 #include <juce_audio_processors/juce_audio_processors.h>
@@ -12,8 +13,7 @@
 #include <atomic>
 #include <memory>
 
-#include "RateBridge.h"
-#include "dsp/dc_blocker.h"
+#include "effect/chain.h"
 #include "neuralsynth_core.h"
 
 extern const char* const nsPluginName;
@@ -24,8 +24,8 @@ extern const std::size_t nsModelSize;
 
 class NeuralEffectProcessor : public juce::AudioProcessor, private juce::Timer {
 public:
-    static constexpr int kMaxChannels = 2;
-    static constexpr int kMaxControls = 8;
+    static constexpr int kMaxChannels = nscore::effect::kMaxChannels;
+    static constexpr int kMaxControls = nscore::effect::kMaxControls;
 
     NeuralEffectProcessor();
     ~NeuralEffectProcessor() override;
@@ -65,51 +65,21 @@ public:
     juce::AudioProcessorValueTreeState params;
 
 private:
-    // Everything the audio thread needs for one model, built off the audio thread.
-    struct Engine {
-        std::array<std::unique_ptr<nscore::Model>, kMaxChannels> models;
-        std::array<RateBridge, kMaxChannels> bridges;  // used when the host rate differs from the model's
-        std::vector<std::vector<float>> modelControls;  // control inputs at the model rate
-        std::string text;  // the model file's text
-        std::string name;
-        nscore::ModelInfo info;
-        int numControls = 0;
-        bool resampling = false;
-        int latency = 0;
-        bool build(const std::string& text, const std::string& name, std::string& error);
-        // Allocates: prepares the models at their own rate and, if needed, the resamplers.
-        bool prepare(double hostRate, int maxBlock, std::string& error);
-    };
+    using Slot = nscore::effect::ModelSlot;
 
     static juce::AudioProcessorValueTreeState::ParameterLayout makeLayout();
     void timerCallback() override;
     void adoptPending() noexcept;
-    void updateLatency();
-    void delayInPlace(juce::AudioBuffer<float>& buffer, int nch, int n) noexcept;
+    void pushParameters() noexcept;
+    std::unique_ptr<Slot> makeSlot(const std::string& text, const std::string& name, std::string& error) const;
 
-    std::unique_ptr<Engine> makeEngine(const std::string& text, const std::string& name, std::string& error) const;
+    nscore::effect::Chain chain_;
+    Slot* active_ = nullptr;                 // owned by the audio thread
+    std::atomic<Slot*> pending_{nullptr};    // handed over by the loader
+    std::atomic<Slot*> retired_{nullptr};    // handed back for deletion off the audio thread
+    std::atomic<int> slotLatency_{0};
 
-    Engine* active_ = nullptr;                 // owned by the audio thread
-    std::atomic<Engine*> pending_{nullptr};    // handed over by the loader
-    std::atomic<Engine*> retired_{nullptr};    // handed back for deletion off the audio thread
-
-    std::array<nscore::DcBlocker, kMaxChannels> dc_;
-    juce::SmoothedValue<float> inGain_, outGain_, mix_;
-    std::array<juce::SmoothedValue<float>, kMaxControls> controls_;
-    juce::AudioBuffer<float> wet_, dry_;
-    // The dry path is delayed by the engine's latency so the mix stays aligned.
-    static constexpr int kMaxLatency = 16384;
-    std::array<std::vector<float>, kMaxChannels> dryDelay_;
-    int dryPos_ = 0;
-    std::atomic<int> engineLatency_{0};
-    std::vector<std::vector<float>> controlBuf_;
-    std::atomic<bool> nonFiniteReset_{false};
-
-    std::atomic<float>* inGainDb_ = nullptr;
-    std::atomic<float>* outGainDb_ = nullptr;
-    std::atomic<float>* mixPct_ = nullptr;
-    std::atomic<float>* dcOn_ = nullptr;
-    std::array<std::atomic<float>*, kMaxControls> controlVals_{};
+    std::array<std::atomic<float>*, nscore::effect::kNumParams> values_{};  // APVTS raw values, by table index
     juce::AudioParameterBool* bypass_ = nullptr;
 
     double sampleRate_ = 48000.0;

@@ -6,6 +6,10 @@ it), or in ``build/`` of a source checkout. A portable build
 (``NEURALSYNTH_PORTABLE=ON``) ships an x86-64-v2 baseline and one library per
 newer level (v3: AVX2/FMA, v4: AVX-512); the best one the CPU runs is loaded,
 or the one ``$NEURALSYNTH_ISA`` names.
+
+The C declarations are not repeated here: they are read from the bridge's header,
+``neuralsynth_bridge.h``, which every build installs beside the library (the text between
+its ``ns-cdef`` markers), so Python always declares what the loaded library was built from.
 """
 
 from __future__ import annotations
@@ -20,79 +24,6 @@ from cffi import FFI
 
 from .errors import ModelError
 
-CDEF = """
-typedef struct ns_model ns_model;
-typedef struct ns_model_info {
-    char architecture[32];
-    char format[16];
-    char version[32];
-    double sample_rate;
-    int sample_rate_known;
-    int num_inputs;
-    int num_outputs;
-    long long num_weights;
-    long long macs_per_sample;
-    int receptive_field;
-    int latency;
-    int max_block_size;
-    long long state_bytes;
-} ns_model_info;
-const char* ns_version(void);
-const char* ns_build_flags(void);
-int ns_cpu_level(void);
-int ns_model_load_file(const char* path, double sample_rate, int max_block_size, ns_model** out,
-                       char* err, size_t err_len);
-int ns_model_load_text(const char* json_text, size_t len, const char* name, double sample_rate,
-                       int max_block_size, ns_model** out, char* err, size_t err_len);
-void ns_model_free(ns_model* m);
-int ns_model_prepare(ns_model* m, double sample_rate, int max_block_size, char* err, size_t err_len);
-int ns_model_info_get(const ns_model* m, ns_model_info* info);
-int ns_model_process(ns_model* m, const float* const* inputs, float* const* outputs, int n);
-int ns_model_reset(ns_model* m);
-int ns_model_bench(ns_model* m, int block_size, long long num_samples, double* ns_per_sample,
-                   char* err, size_t err_len);
-typedef struct ns_synth ns_synth;
-typedef struct ns_param_info {
-    char id[32];
-    char name[48];
-    char unit[8];
-    char group[24];
-    char choices[128];
-    float min_value, max_value, default_value;
-    int scale;
-} ns_param_info;
-typedef struct ns_midi_event {
-    int sample;
-    unsigned char status, data1, data2, pad;
-} ns_midi_event;
-int ns_synth_param_count(void);
-int ns_synth_param_info(int index, ns_param_info* info);
-float ns_synth_param_from_normalized(int index, float normalized);
-float ns_synth_param_to_normalized(int index, float value);
-int ns_synth_create(double sample_rate, int max_block_size, ns_synth** out, char* err, size_t err_len);
-void ns_synth_free(ns_synth* s);
-int ns_synth_load_model_file(ns_synth* s, const char* path, char* err, size_t err_len);
-int ns_synth_set_param(ns_synth* s, int index, float value);
-int ns_synth_set_param_normalized(ns_synth* s, int index, float normalized);
-float ns_synth_get_param(const ns_synth* s, int index);
-int ns_synth_reset(ns_synth* s);
-int ns_synth_process(ns_synth* s, const ns_midi_event* events, int num_events, float* left, float* right, int n);
-int ns_synth_active_voices(const ns_synth* s);
-"""
-
-STATUS_NAMES = {
-    1: "io",
-    2: "parse",
-    3: "format",
-    4: "unsupported",
-    5: "limit",
-    6: "argument",
-    7: "memory",
-    8: "internal",
-}
-
-ffi = FFI()
-ffi.cdef(CDEF)
 
 _LIB_NAME = {"darwin": "libneuralsynth_bridge.dylib", "win32": "neuralsynth_bridge.dll"}.get(
     sys.platform, "libneuralsynth_bridge.so"
@@ -110,6 +41,45 @@ def _candidates() -> list[Path]:
     found.append(root / "build" / _LIB_NAME)
     return found
 
+
+HEADER_NAME = "neuralsynth_bridge.h"
+_CDEF_BEGIN = "/* ns-cdef: begin */"
+_CDEF_END = "/* ns-cdef: end */"
+
+
+def header_path() -> Path:
+    """The bridge header that declares the library :func:`lib` loads: beside the first library
+    found, else the source checkout's ``bridge/``."""
+    for path in _candidates():
+        if path.is_file() and (path.parent / HEADER_NAME).is_file():
+            return path.parent / HEADER_NAME
+    source = Path(__file__).resolve().parent.parent.parent / "bridge" / HEADER_NAME
+    if source.is_file():
+        return source
+    raise ImportError(
+        f"the neuralsynth bridge header {HEADER_NAME} was not found beside the library or in the source "
+        "checkout; reinstall the package (`pip install .`) so the build installs it"
+    )
+
+
+def cdef_text(header: str) -> str:
+    """The declarations cffi takes from the header text: the ns-cdef region without ``NS_API``."""
+    try:
+        body = header.split(_CDEF_BEGIN, 1)[1].split(_CDEF_END, 1)[0]
+    except IndexError:
+        raise ImportError(f"{HEADER_NAME}: the {_CDEF_BEGIN} ... {_CDEF_END} region is missing") from None
+    return re.sub(r"\bNS_API\s+", "", body)
+
+
+def status_names(header: str) -> dict[int, str]:
+    """Status code -> short name ("io", "parse", ...), from the header's ns_status enum."""
+    return {int(v): name.lower() for name, v in re.findall(r"\bNS_ERR_([A-Z_]+)\s*=\s*(\d+)", cdef_text(header))}
+
+
+_HEADER = header_path().read_text()
+ffi = FFI()
+ffi.cdef(cdef_text(_HEADER))
+STATUS_NAMES = status_names(_HEADER)
 
 ISA_LEVELS = ("x86-64-v2", "x86-64-v3", "x86-64-v4")
 

@@ -27,7 +27,7 @@ class ModelInfo:
     num_weights: int
     macs_per_sample: int
     receptive_field: int | None  # None for recurrent models
-    latency: int
+    latency: int  # always 0: every model the core loads is causal (resampling latency is the effect chain's)
     max_block_size: int
     state_bytes: int
 
@@ -113,7 +113,7 @@ class Model:
             num_weights=int(i.num_weights),
             macs_per_sample=int(i.macs_per_sample),
             receptive_field=None if i.receptive_field < 0 else int(i.receptive_field),
-            latency=int(i.latency),
+            latency=0,
             max_block_size=int(i.max_block_size),
             state_bytes=int(i.state_bytes),
         )

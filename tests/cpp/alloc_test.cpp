@@ -7,14 +7,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <new>
+#include <sstream>
 #include <vector>
 
+#include "effect/chain.h"
 #include "neuralsynth_core.h"
 #include "synth/synth.h"
-#if NS_WITH_SOXR
-#include "RateBridge.h"
-#endif
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -178,32 +178,42 @@ int main(int argc, char** argv) {
         std::printf("%s: allocations=%ld frees=%ld finite=%s %s\n", argv[a], allocs, frees, finite ? "yes" : "no",
                     ok ? "OK" : "FAIL");
         failures += ok ? 0 : 1;
-#if NS_WITH_SOXR
-        // The plugin's path when the host rate differs: 44.1 kHz host, model at its own rate.
-        if (ni == 1 && no == 1) {
-            RateBridge bridge;
-            std::string err;
-            m->prepare(m->info().sampleRate, 256);
-            if (!bridge.prepare(44100.0, m->info().sampleRate, maxBlock, err)) {
-                std::printf("%s [resampled]: prepare failed: %s FAIL\n", argv[a], err.c_str());
-                ++failures;
-                continue;
-            }
-            auto& model = *m;
-            auto run = [&](const float* x, float* y, int k) { model.process(x, y, k); };
-            g_allocs = 0;
-            g_frees = 0;
-            g_counting = true;
-            const int rs[] = {1, 7, 64, 33, 64, 2, 64};
-            for (int round = 0; round < 40; ++round)
-                for (int k : rs) bridge.process(in[0].data(), out[0].data(), k, run);
-            g_counting = false;
-            const bool rok = g_allocs.load() == 0 && g_frees.load() == 0;
-            std::printf("%s [resampled 44100 Hz, latency %d]: allocations=%ld frees=%ld %s\n", argv[a], bridge.latency(),
-                        g_allocs.load(), g_frees.load(), rok ? "OK" : "FAIL");
-            failures += rok ? 0 : 1;
-        }
+        // The effect chain (what the plugin and ns_effect_* run), stereo, automated, at the model's
+        // rate and (with libsoxr) at 44.1 kHz through the resamplers.
+        if (no == 1 && ni - 1 <= nscore::effect::kMaxControls) {
+            std::ifstream file(argv[a], std::ios::binary);
+            std::stringstream text;
+            text << file.rdbuf();
+            std::vector<double> rates = {m->info().sampleRate};
+#if NEURALSYNTH_WITH_SOXR
+            rates.push_back(44100.0);
 #endif
+            for (double rate : rates) {
+                nscore::effect::ModelSlot slot(text.str(), argv[a]);
+                nscore::effect::Chain chain;
+                slot.prepare(rate, maxBlock);
+                chain.prepare(rate, maxBlock);
+                std::vector<float> left(in[0].begin(), in[0].begin() + maxBlock), right(left);
+                float* ch[2] = {left.data(), right.data()};
+                g_allocs = 0;
+                g_frees = 0;
+                g_counting = true;
+                const int rs[] = {1, 7, 64, 33, 64, 2, 64};
+                for (int round = 0; round < 40; ++round) {
+                    chain.setParam(nscore::effect::kInputGain, (float)(round % 7) - 3.0f);
+                    chain.setParam(nscore::effect::kMix, (float)(round * 10 % 100));
+                    chain.setParam(nscore::effect::kControl1, (float)(round % 5) * 0.25f);
+                    for (int k : rs) chain.process(&slot, ch, 2, k);
+                    chain.processBypassed(&slot, ch, 2, 16);
+                    if (round % 10 == 9) chain.restart(&slot);
+                }
+                g_counting = false;
+                const bool cok = g_allocs.load() == 0 && g_frees.load() == 0;
+                std::printf("%s [effect chain %.0f Hz, latency %d]: allocations=%ld frees=%ld %s\n", argv[a], rate,
+                            slot.latency(), g_allocs.load(), g_frees.load(), cok ? "OK" : "FAIL");
+                failures += cok ? 0 : 1;
+            }
+        }
     }
     return failures ? 1 : 0;
 }

@@ -25,8 +25,7 @@ struct ModelInfo {
     int numOutputs = 1;
     long long numWeights = 0;
     long long macsPerSample = 0;
-    int receptiveField = 1;  // samples, or -1 for recurrent models
-    int latency = 0;         // samples of delay the model adds
+    int receptiveField = 1;  // samples, or -1 for recurrent models (every model is causal: no latency)
 };
 
 class Model {
@@ -38,15 +37,15 @@ public:
     int numOutputs() const { return info_.numOutputs; }
     int maxBlockSize() const { return maxBlock_; }
     bool prepared() const { return prepared_; }
-    double hostSampleRate() const { return hostRate_; }
 
-    void prepare(double sampleRate, int maxBlockSize) {
+    // The models are arithmetic on samples: the rate is the caller's (it resamples when it differs
+    // from info().sampleRate); it is accepted for the interface's sake.
+    void prepare(double /*sampleRate*/, int maxBlockSize) {
         if (maxBlockSize < 1 || maxBlockSize > Limits::maxBlockSize)
             throw ModelError(ErrorCode::Argument, "prepare: maxBlockSize must be in 1.." +
                                                       std::to_string(Limits::maxBlockSize) + ", got " +
                                                       std::to_string(maxBlockSize));
         prepared_ = false;
-        hostRate_ = sampleRate;
         maxBlock_ = maxBlockSize;
         xin_.assign((size_t)info_.numInputs * maxBlock_, 0.0f);
         yout_.assign((size_t)info_.numOutputs * maxBlock_, 0.0f);
@@ -98,7 +97,6 @@ protected:
 
 private:
     bool prepared_ = false;
-    double hostRate_ = 0.0;
     int maxBlock_ = 0;
     Buffer xin_, yout_;
 };

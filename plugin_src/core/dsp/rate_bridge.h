@@ -2,8 +2,8 @@
 // one channel: host -> soxr (host to model rate) -> model -> soxr (back) -> FIFO -> host.
 //
 // The FIFO starts with `latency()` samples of silence, enough that every host block
-// can be served in full; the plugin reports that latency and delays its dry path by
-// the same amount. soxr allocates in soxr_create (its FIFOs start at 16k samples);
+// can be served in full; the effect chain (core/effect/chain.h) reports that latency and
+// delays its dry path by the same amount. soxr allocates in soxr_create (its FIFOs start at 16k samples);
 // processing blocks up to the prepared maximum does not allocate (tests/cpp/alloc_test
 // checks this). There is no reset on the audio thread: soxr_clear re-initialises, so
 // a fresh state means prepare() again.
@@ -16,6 +16,8 @@
 #include <numeric>
 #include <string>
 #include <vector>
+
+namespace nscore {
 
 class RateBridge {
 public:
@@ -161,3 +163,5 @@ private:
     std::vector<float> upBuf_, modelOut_, downBuf_, fifo_;
     int head_ = 0, count_ = 0;
 };
+
+}  // namespace nscore
