@@ -24,7 +24,6 @@ from cffi import FFI
 
 from .errors import ModelError
 
-
 _LIB_NAME = {"darwin": "libneuralsynth_bridge.dylib", "win32": "neuralsynth_bridge.dll"}.get(
     sys.platform, "libneuralsynth_bridge.so"
 )
