@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import reference as reference_models
+from .._bridge import lib
 from . import system_soxr
 from .hosts import open_plugin
 from .results import SignalResult
 from .signals import standard_signals, to_stereo
 
-DC_CUTOFF_HZ = 5.0  # must match plugin_src/core/dsp/dc_blocker.h
+DC_CUTOFF_HZ = float(lib().ns_effect_dc_cutoff_hz())  # the core's own (plugin_src/core/dsp/dc_blocker.h)
 FLOOR_FACTOR = 10.0
 DEFAULT_TOLERANCE = 1e-5  # at the model's own rate
 RESAMPLED_TOLERANCE = 1e-3  # at another host rate: streaming vs one-shot resampling of the same library
