@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from neuralsynth import _bridge
 
@@ -81,3 +82,24 @@ def test_effect_chain_at_defaults_is_model_then_dc_blocker(fixtures_dir) -> None
     bad = ffi.new("ns_effect**")
     assert lib.ns_effect_create(b"/no/such/model.nam", 48000.0, 64, bad, err.buf, err.SIZE) == 1
     assert bad[0] == ffi.NULL and "no/such/model.nam" in ffi.string(err.buf).decode()
+
+
+def test_effect_chain_python_wrapper_gain_mix_and_latency(fixtures_dir) -> None:  # noqa: ANN001
+    from neuralsynth.effect import EffectChain
+
+    path = fixtures_dir / "nam" / "wavenet.nam"
+    x = (0.2 * np.sin(np.arange(4800) * 0.03)).astype(np.float32)
+    wet = EffectChain(path).process(np.vstack([x, x]))
+    dry_only = EffectChain(path)
+    dry_only["mix"] = 0.0
+    dry_only.prepare(48000.0)
+    assert np.array_equal(dry_only.process(x), x)  # mix 0 %: the input, bit for bit (no latency at the model rate)
+    with_gain = EffectChain(path)
+    with_gain["output_gain"] = 6.0
+    with_gain.prepare(48000.0)
+    assert np.allclose(with_gain.process(x), wet[0] * 10 ** (6 / 20), atol=1e-6)
+    assert np.array_equal(wet[0], wet[1])
+    resampled = EffectChain(path, sample_rate=44100.0)
+    assert 0 < resampled.latency <= 16384
+    with pytest.raises(KeyError, match="not an effect parameter"):
+        resampled["volume"] = 1.0
