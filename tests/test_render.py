@@ -529,7 +529,9 @@ def test_interrupted_runs_resume_to_the_same_dataset(reference: Path, tmp_path: 
     out = tmp_path / "data"
     cmd = [sys.executable, "-m", "neuralsynth", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
            "--out", str(out)]
-    env = _env(NEURALSYNTH_RENDER_DELAY="0.15")
+    # 0.5 s a job: after the first shard the other 8 jobs take >= 2 s on 2 workers, so the signal lands
+    # mid-run even on a loaded machine (0.15 s let a CI run finish before its Ctrl-C arrived).
+    env = _env(NEURALSYNTH_RENDER_DELAY="0.5")
     # 1: Ctrl-C after the first shard.
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(out / "shard-*.parquet", 1, proc)
