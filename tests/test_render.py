@@ -530,10 +530,13 @@ def test_interrupted_runs_resume_to_the_same_dataset(reference: Path, tmp_path: 
     cmd = [sys.executable, "-m", "neuralsynth", "render", str(NEKOBI), *REF_ARGS, "--workers", "2",
            "--out", str(out)]
     # 0.5 s a job: after the first shard the other 8 jobs take >= 2 s on 2 workers, so the signal lands
-    # mid-run even on a loaded machine (0.15 s let a CI run finish before its Ctrl-C arrived).
+    # mid-run even on a loaded machine.
     env = _env(NEURALSYNTH_RENDER_DELAY="0.5")
     # 1: Ctrl-C after the first shard.
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell's background job (`.ci/run &`) starts with SIGINT ignored and children inherit that;
+    # give the render Python's own Ctrl-C handling, as in a terminal.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for(out / "shard-*.parquet", 1, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
