@@ -2,8 +2,7 @@
 
 The plugin and the bridge run the same engine (plugin_src/core/synth) compiled with the same
 flags; parameters go through the core's own normalized mapping in both. So for the same
-normalized parameter vector and the same notes, host and bridge must agree to 1e-6 (the issue's
-bound; in practice they are bit-identical).
+normalized parameter vector and the same notes, host and bridge must agree to 1e-6 (in practice they are bit-identical).
 """
 
 from __future__ import annotations

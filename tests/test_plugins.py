@@ -1,4 +1,4 @@
-"""Plugins built by the project, in real hosts, against the reference (the plugin issue's must-shows)."""
+"""Plugins built by the project, in real hosts, against the reference."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def test_hosts_place_midi_at_the_exact_sample(instrument_bundles: dict[str, Path
 @pytest.mark.parametrize("fmt", [
     "vst2", "lv2",
     pytest.param("vst3", marks=pytest.mark.xfail(strict=True, reason=(
-        "by design (the issue asks for no MIDI-CC proxy parameters): built with "
+        "by design (no MIDI-CC proxy parameters in the VST3's list): built with "
         "JUCE_VST3_EMULATE_MIDI_CC_WITH_PARAMETERS=0, the VST3 has no MIDI-CC mapping, so VST3 hosts "
         "drop pitch bend and controllers (sustain, all-notes-off)"))),
 ])

@@ -1,6 +1,7 @@
 // Activation functions applied in place to contiguous float arrays.
-// tanh uses Eigen's vectorised rational approximation (accurate to a few ulp);
-// sigmoid is computed as 0.5 + 0.5 tanh(x/2) so it shares that fast path.
+// tanh uses the core's own vectorised kernel (kern::vtanh in simd.h: a rational
+// approximation with Eigen 3.4's coefficients, accurate to a few ulp); sigmoid is
+// computed as 0.5 + 0.5 tanh(x/2) so it shares that fast path.
 #pragma once
 
 #include <Eigen/Core>

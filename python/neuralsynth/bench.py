@@ -21,8 +21,8 @@ from .model import Model, build_flags
 
 RATE = 48000.0
 
-# Targets from the foundation issue (2-core machine, -march=native, block 64) and the
-# figures the issue reports for other engines on the same machine type and flags.
+# The project's speed targets (2-core machine, -march=native, block 64) and the figures
+# measured for other engines on the same machine type and flags when the targets were set.
 TARGETS_NS = {"nam-wavenet-standard": 600.0, "lstm-16": 80.0, "gru-8": 55.0}
 OTHERS_NS = {
     "nam-wavenet-standard": "NeuralAmpModelerCore 949",
@@ -47,7 +47,7 @@ class Result:
 
 
 def standard_suite(seed: int = 0) -> list[tuple[str, dict]]:
-    """The models the issue names, with random weights (speed does not depend on them)."""
+    """The benchmarked models, with random weights (speed does not depend on them)."""
     from . import modelgen
 
     rng = np.random.default_rng(seed)

@@ -7,13 +7,18 @@ mixed with the dry input. At the plugin's default parameters the gains are unity
 mix is 100 %. The plugin output is aligned to the reference by cross-correlation and the
 lag found is checked against the latency the plugin reports.
 
+The plugin is also compared with the core's own effect chain run through the bridge
+(``neuralsynth.effect.EffectChain``, plugin_src/core/effect/chain.h) at the same rate and
+block size: the same code the plugin runs, so it must agree to the tolerance outright,
+resampled or not. The numpy reference is the independent oracle; the bridge chain catches a
+shell that does something the core does not (a parameter not pushed, a block split wrongly).
+
 Tolerance: the reference runs in float64, the plugin in float32. For most signals the
 difference is ~1e-6, but a high-gain model near slow zero crossings (a 20 Hz sweep into
 a distortion) amplifies rounding by 1000x or more. Each signal's float32 conditioning
 floor is measured (the reference's own change when the input is scaled by 1 +- 2^-23),
 and the signal passes when the error is within max(tolerance, FLOOR_FACTOR x floor);
-``strict=True`` drops that allowance. The plugin is also compared with the same C++
-core run through the bridge, which must agree to ~1e-6 (same code, same chain).
+``strict=True`` drops that allowance.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 
 from .. import reference as reference_models
 from .._bridge import lib
+from ..effect import EffectChain
 from . import system_soxr
 from .hosts import open_plugin
 from .results import SignalResult
@@ -48,14 +54,9 @@ def dc_block(x: np.ndarray, sample_rate: float) -> np.ndarray:
 class ReferenceChain:
     """The plugin's default-parameter signal chain around the numpy reference model."""
 
-    def __init__(self, model_path: str | Path, dc_blocking: bool = True, engine: str = "numpy") -> None:
+    def __init__(self, model_path: str | Path, dc_blocking: bool = True) -> None:
         self.path = Path(model_path)
-        if engine == "numpy":
-            self.model = reference_models.load_model(self.path)
-        else:
-            from ..model import load_model
-
-            self.model = load_model(self.path)
+        self.model = reference_models.load_model(self.path)
         self.dc_blocking = dc_blocking
 
     def process(self, x: np.ndarray, host_rate: float) -> np.ndarray:
@@ -126,11 +127,11 @@ def compare(
     passed = max_err <= effective and np.all(np.isfinite(y))
     core_err = None
     if core is not None:
-        # At the model's rate the plugin runs the core's own code: it must agree to the
-        # tolerance outright. Resampled, the streaming and one-shot resamplers differ in the
-        # last bits, which the model amplifies like any other rounding.
-        core_err = float(np.max(np.abs(ya - core[:, :n])[:, skip:])) if n > skip else 0.0
-        if core_err > (effective if skip else tolerance):
+        # The core's chain at the same rate and block size, already aligned: the plugin runs
+        # this code, so it must agree to the tolerance outright, start-up included.
+        m = min(n, core.shape[1])
+        core_err = float(np.max(np.abs(ya[:, :m] - core[:, :m]))) if m else 0.0
+        if core_err > tolerance:
             notes.append(f"differs from the C++ core (bridge) by {core_err:.3g}")
             passed = False
     if lag != expected_lag:
@@ -185,7 +186,6 @@ def run_tests(
     log=print,  # noqa: ANN001
 ) -> list[SignalResult]:
     chain = ReferenceChain(reference)
-    core_chain = ReferenceChain(reference, engine="cpp")
     rate = float(sample_rate or chain.model.sample_rate)
     if tolerance is None:
         tolerance = DEFAULT_TOLERANCE if rate == chain.model.sample_rate else RESAMPLED_TOLERANCE
@@ -202,12 +202,16 @@ def run_tests(
         floor = max(
             float(np.max(np.abs(chain.process(x * np.float32(1 + s * ULP_SCALE), rate) - r))) for s in (1.0, -1.0)
         )
-        core = core_chain.process(x, rate)
+        core_chain = EffectChain(reference, rate, block_size)  # fresh, as the host's reset
+        core = core_chain.process(x)[:, core_chain.latency :].astype(np.float64)
         lat = reported_latency(h)
         # At a foreign host rate the plugin's resamplers start pre-rolled (warm) while the
         # reference's start cold: their start-up transients differ for about the length of
-        # the filters, which the latency bounds.
-        skip = max(lat, int(round(0.01 * rate))) if rate != chain.model.sample_rate else 0
+        # the filters (which the latency bounds), and a high-gain model keeps amplifying that
+        # difference for a while (white noise into the standard WaveNet: 2.4e-3 at 33 ms,
+        # 4e-6 from 100 ms). The first latency + 50 ms are left out of the reference
+        # comparison; the comparison with the core's chain covers them.
+        skip = lat + int(round(0.05 * rate)) if rate != chain.model.sample_rate else 0
         res = compare(
             name,
             x,

@@ -4,7 +4,7 @@
 engine through the C bridge, from the row's normalized parameters, note, velocity and the
 manifest's render settings, and compare with the row's audio. Both go through the same FLAC
 24-bit encoding, so identical float renders give identical decoded samples; the bound (1e-6 by
-default, the issue's) covers the rest.
+default) covers the rest.
 
 ``--rerender N``: for any plugin, render N rows again in a fresh DawDreamer instance with the
 row's stored parameter values (set one by one, not through the preset file) and compare; and
