@@ -118,6 +118,9 @@ def load_arrays(folder: str | Path, columns: Sequence[str] = FEATURE_COLUMNS) ->
     if not ids:
         raise DatasetError(f"{folder}: the dataset has no rendered rows")
     cat = {k: np.concatenate(v) for k, v in parts.items()}
+    empty = np.zeros((len(ids), 0), np.float32)
+    for c in FEATURE_COLUMNS:
+        cat.setdefault(c, empty)
     num_params = len(manifest["parameters"])
     if cat["params"].shape[1] != num_params:
         raise DatasetError(f"{folder}: rows have {cat['params'].shape[1]} parameters, the manifest {num_params}")
