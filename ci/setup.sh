@@ -26,11 +26,11 @@ fi
 PY=${PYTHON:-python3}
 # Build tools first (the package is built without build isolation so no index access is needed mid-build).
 $PY -m pip install -q --disable-pip-version-check "scikit-build-core>=0.9" "cffi>=1.16" cmake ninja 2>&1 | grep -v "WARNING" || true
-$PY -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plugins,render,ray]" 2>&1 | grep -v "WARNING" || true
+$PY -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plugins,render,ray,inverse]" 2>&1 | grep -v "WARNING" || true
 # torchcodec (for datasets' Audio decoding) needs torch. Only the CPU build is wanted; install it
 # when this machine has that wheel locally (a plain `pip install torch` pulls GBs of CUDA packages).
 if ! $PY -c "import torchcodec" 2>/dev/null && ls /opt/wheels/torch-2.13.0+cpu-*.whl >/dev/null 2>&1; then
-  $PY -m pip install -q --disable-pip-version-check "torch==2.13.0" "torchcodec==0.13.0" 2>&1 | grep -v "WARNING" || true
+  $PY -m pip install -q --disable-pip-version-check "torch==2.13.0" "torchcodec==0.13.0" "onnx>=1.15" "onnxscript>=0.1" 2>&1 | grep -v "WARNING" || true
 fi
 $PY -c "import neuralsynth, neuralsynth.model as m; m.lib(); print('setup: neuralsynth', neuralsynth.__version__, 'bridge built with', m.build_flags())"
 command -v neuralsynth >/dev/null || { echo "setup: the neuralsynth command is not on PATH" >&2; exit 1; }
