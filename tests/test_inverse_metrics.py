@@ -308,6 +308,15 @@ def test_bootstrap_degenerate_cases():
     assert bootstrap_ci([1.0, 2.0, 3.0], seed=5) == bootstrap_ci([1.0, 2.0, 3.0], seed=5)  # deterministic
 
 
+def test_bootstrap_with_an_infinite_item_has_no_nan_bound():
+    v = np.ones(50)
+    v[3] = math.inf  # in about 1 - (49/50)**50 = 64 % of the resamples
+    mean, lo, hi = bootstrap_ci(v)
+    assert (mean, lo, hi) == (math.inf, 1.0, math.inf)
+    ratio, lo, hi = ratio_ci(2.0 * np.ones(50), v)
+    assert (ratio, lo, hi) == (0.0, 0.0, 2.0)
+
+
 def test_bootstrap_covers_the_mean_of_a_normal_sample_with_the_normal_theory_width():
     # A normal sample standardised to mean 3 and sd 1 exactly: the interval must hold 3 about symmetrically, with
     # the normal-theory width 2 * 1.96 / sqrt(n). (Coverage over many samples: the next test.)

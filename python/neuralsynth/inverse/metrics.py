@@ -476,7 +476,10 @@ def _boot_index_chunks(n: int, n_boot: int, seed: int):  # noqa: ANN202 - genera
 
 def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
     alpha = (1.0 - float(level)) / 2.0
-    lo, hi = np.percentile(samples, [100.0 * alpha, 100.0 * (1.0 - alpha)])
+    # Linear interpolation between order statistics; with infinite resampled values (an item scored inf, e.g.
+    # spectral convergence of a silent target) interpolation would give inf - inf = NaN, so take the nearest one.
+    method = "linear" if np.isfinite(samples).all() else "nearest"
+    lo, hi = np.percentile(samples, [100.0 * alpha, 100.0 * (1.0 - alpha)], method=method)
     return float(lo), float(hi)
 
 
@@ -489,7 +492,8 @@ def bootstrap_ci(
     resamples of the items with replacement (``numpy.random.default_rng(seed)``, so deterministic), the bounds
     are the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles (numpy's linear interpolation) of the
     resampled means. A single value or a constant array gives ``lo = hi = mean``; no values give
-    ``(nan, nan, nan)``. ``+-inf`` values are kept (the mean is then infinite).
+    ``(nan, nan, nan)``. ``+-inf`` values are kept (the mean is then infinite; the bounds are then the nearest
+    order statistics instead of interpolated ones, so they are finite or infinite but never NaN).
     """
     _check_level(level, n_boot)
     v = _as_vector(values, "values")
