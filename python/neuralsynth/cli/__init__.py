@@ -6,6 +6,7 @@
     neuralsynth build | test | validate    plugins                        (plugin_cmds)
     neuralsynth preset show | to-json | from-json | random                (preset_cmds)
     neuralsynth render | dataset check     preset datasets                (render_cmds)
+    neuralsynth train | predict | evaluate preset inference               (inverse_cmds)
 
 Each command module adds its parsers with ``add_parsers(sub)``; the argument types are in
 :mod:`~neuralsynth.cli.validators`. Errors the program anticipates (bad model or audio files,
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import model_cmds, plugin_cmds, preset_cmds
+from . import inverse_cmds, model_cmds, plugin_cmds, preset_cmds
 from .errors import PROG, run_command
 
 __all__ = ["build_parser", "main"]
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_cmds.add_parsers(sub)
     plugin_cmds.add_parsers(sub)
     preset_cmds.add_parsers(sub)
+    inverse_cmds.add_parsers(sub)
     try:
         from . import render_cmds
     except ImportError:  # pragma: no cover - the render extra is not installed
